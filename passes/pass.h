@@ -1,0 +1,83 @@
+// The Pass interface. A pass rewrites a model in place and returns what it did; its name, summary
+// and typed options live in the registry (passes/registry.cpp), which the CLI, `effdl passes` and
+// the recipe reader all read.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ir/graph.h"
+#include "ir/load_options.h"
+
+namespace effdl::passes {
+
+enum class OptionType { kBool, kInt, kFloat, kString, kEnum, kStringList };
+
+struct OptionSpec {
+  std::string name;  // kebab-case, as written on the command line and in recipes
+  OptionType type;
+  std::string defaultValue;
+  std::string help;
+  std::vector<std::string> choices;  // kEnum
+};
+
+// Option values of one pass instance, validated against its specs when the pipeline is built.
+class PassOptions {
+ public:
+  PassOptions() = default;
+  PassOptions(const std::vector<OptionSpec>* specs, std::map<std::string, std::string> values)
+      : specs_(specs), values_(std::move(values)) {}
+  bool getBool(const std::string& name) const;
+  int64_t getInt(const std::string& name) const;
+  double getFloat(const std::string& name) const;
+  std::string getString(const std::string& name) const;
+  std::vector<std::string> getList(const std::string& name) const;
+  // Values that differ from the defaults, for logs and reproducers.
+  const std::map<std::string, std::string>& explicitValues() const { return values_; }
+
+ private:
+  const std::string& raw(const std::string& name) const;
+  const std::vector<OptionSpec>* specs_ = nullptr;
+  std::map<std::string, std::string> values_;
+};
+
+// What a pass did, for the log and the report. Counters keep insertion order; `declined` says
+// why a rewrite did not apply ("BN output has two users") and how often.
+struct PassResult {
+  std::vector<std::pair<std::string, int64_t>> counters;
+  std::map<std::string, int64_t> declined;
+  std::vector<std::string> notes;
+  bool changed = false;
+
+  void count(const std::string& key, int64_t n = 1);
+  void decline(const std::string& reason, int64_t n = 1) { declined[reason] += n; }
+  int64_t counter(const std::string& key) const;
+  // Adds another result's counts into this one (composite passes).
+  void merge(const PassResult& other);
+};
+
+struct PassContext {
+  ir::LoadOptions limits;  // memory budget etc. for anything a pass materialises
+  uint64_t seed = 0;
+};
+
+class Pass {
+ public:
+  virtual ~Pass() = default;
+  virtual PassResult run(ir::Model& model, PassContext& ctx) = 0;
+};
+
+struct PassInfo {
+  std::string name;
+  std::string summary;
+  std::vector<OptionSpec> options;
+  std::function<std::unique_ptr<Pass>(const PassOptions&)> create;
+};
+
+}  // namespace effdl::passes

@@ -1,0 +1,35 @@
+// A read-only memory map of a whole file. Weights in external data are views into it, so
+// loading a model never copies them; the map lives as long as any tensor refers to it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+
+namespace effdl {
+
+class MappedFile {
+ public:
+  // Maps `path` read-only. With `noFollow`, a symlink as the last component is refused
+  // (O_NOFOLLOW). Throws effdl::Error (kIo) naming the file.
+  static std::shared_ptr<MappedFile> open(const std::filesystem::path& path, bool noFollow = false);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  // st_nlink and st_mode of the opened file, for the external-data rules.
+  uint64_t linkCount() const { return linkCount_; }
+  bool isRegular() const { return isRegular_; }
+
+ private:
+  MappedFile() = default;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  uint64_t linkCount_ = 0;
+  bool isRegular_ = false;
+};
+
+}  // namespace effdl

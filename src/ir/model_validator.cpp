@@ -1,0 +1,266 @@
+// Validation of an untrusted ModelProto (see model_validator.h).
+#include "ir/model_validator.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <functional>
+#include <map>
+#include <set>
+#include <cstring>
+#include <unistd.h>
+
+#include "core/checked_math.h"
+#include "core/error.h"
+#include "ir/dtype.h"
+
+namespace effdl::ir {
+namespace {
+
+std::string tensorLabel(const onnx::TensorProto& t, const std::string& where) {
+  return where + ": tensor '" + t.name() + "'";
+}
+
+// Typed-field element count, or -1 when the tensor has no typed data.
+int64_t typedCount(const onnx::TensorProto& t, int& fields) {
+  int64_t n = -1;
+  fields = 0;
+  auto take = [&](int64_t c) {
+    if (c > 0) {
+      ++fields;
+      n = c;
+    }
+  };
+  take(t.float_data_size());
+  take(t.int32_data_size());
+  take(t.string_data_size());
+  take(t.int64_data_size());
+  take(t.double_data_size());
+  take(t.uint64_data_size());
+  return n;
+}
+
+// Elements per typed-field entry (complex numbers take two).
+int64_t perElement(DataType dt) { return dt == DataType::kComplex64 || dt == DataType::kComplex128 ? 2 : 1; }
+
+bool typedFieldMatches(const onnx::TensorProto& t, DataType dt) {
+  switch (dt) {
+    case DataType::kFloat:
+    case DataType::kComplex64: return t.float_data_size() > 0;
+    case DataType::kInt32:
+    case DataType::kInt16:
+    case DataType::kInt8:
+    case DataType::kUint16:
+    case DataType::kUint8:
+    case DataType::kBool:
+    case DataType::kFloat16:
+    case DataType::kBfloat16: return t.int32_data_size() > 0;
+    case DataType::kString: return t.string_data_size() > 0;
+    case DataType::kInt64: return t.int64_data_size() > 0;
+    case DataType::kDouble:
+    case DataType::kComplex128: return t.double_data_size() > 0;
+    case DataType::kUint32:
+    case DataType::kUint64: return t.uint64_data_size() > 0;
+    case DataType::kUndefined: return false;
+  }
+  return false;
+}
+
+struct Walker {
+  std::string display;
+  const LoadOptions& options;
+
+  void graph(const onnx::GraphProto& g, int depth) {
+    if (depth > options.maxSubgraphDepth)
+      throwInvalid(display + ": subgraphs nested deeper than effdl's limit of " +
+                   std::to_string(options.maxSubgraphDepth) + " levels (graph '" + g.name() + "')");
+    const std::string where = display + (depth == 0 ? "" : ": subgraph '" + g.name() + "'");
+    for (const auto& t : g.initializer()) validateTensor(t, where);
+    for (const auto& s : g.sparse_initializer()) validateSparseTensor(s, where);
+    for (const auto& n : g.node()) node(n, depth, where);
+  }
+
+  void node(const onnx::NodeProto& n, int depth, const std::string& where) {
+    for (const auto& a : n.attribute()) {
+      const std::string aw = where + ": node '" + n.name() + "' (" + n.op_type() + ") attribute '" + a.name() + "'";
+      if (a.has_t()) validateTensor(a.t(), aw);
+      for (const auto& t : a.tensors()) validateTensor(t, aw);
+      if (a.has_sparse_tensor()) validateSparseTensor(a.sparse_tensor(), aw);
+      for (const auto& s : a.sparse_tensors()) validateSparseTensor(s, aw);
+      if (a.has_g()) graph(a.g(), depth + 1);
+      for (const auto& g : a.graphs()) graph(g, depth + 1);
+    }
+  }
+};
+
+void checkVersions(const onnx::ModelProto& m, const std::string& display) {
+  const auto& sv = supportedVersions();
+  if (!m.has_ir_version() || m.ir_version() <= 0)
+    throwInvalid(display + ": no ir_version set; not an ONNX model?");
+  if (m.ir_version() > sv.maxIrVersion)
+    throwUnsupported(display + ": IR version " + std::to_string(m.ir_version()) +
+                     " is above what effdl supports (IR <= " + std::to_string(sv.maxIrVersion) + ", opset <= " +
+                     std::to_string(sv.maxDefaultOpset) + ")");
+  std::set<std::string> seen;
+  for (const auto& o : m.opset_import()) {
+    std::string d = o.domain() == "ai.onnx" ? "" : o.domain();
+    if (!seen.insert(d).second) throwInvalid(display + ": opset for domain '" + o.domain() + "' imported twice");
+    if (d.empty() && o.version() > sv.maxDefaultOpset)
+      throwUnsupported(display + ": opset " + std::to_string(o.version()) +
+                       " is above what effdl supports (opset <= " + std::to_string(sv.maxDefaultOpset) + ")");
+    if (d.empty() && o.version() < sv.minDefaultOpset)
+      throwInvalid(display + ": opset version " + std::to_string(o.version()) + " is not valid");
+    if (d == "ai.onnx.ml" && o.version() > sv.maxMlOpset)
+      throwUnsupported(display + ": ai.onnx.ml opset " + std::to_string(o.version()) +
+                       " is above what effdl supports (<= " + std::to_string(sv.maxMlOpset) + ")");
+  }
+}
+
+void checkFunctionCycles(const onnx::ModelProto& m, const std::string& display) {
+  std::map<std::pair<std::string, std::string>, const onnx::FunctionProto*> fns;
+  for (const auto& f : m.functions()) fns[{f.domain(), f.name()}] = &f;
+  std::map<const onnx::FunctionProto*, int> state;  // 1: on stack, 2: done
+  std::function<void(const onnx::FunctionProto*)> visit = [&](const onnx::FunctionProto* f) {
+    state[f] = 1;
+    for (const auto& n : f->node()) {
+      auto it = fns.find({n.domain(), n.op_type()});
+      if (it == fns.end()) continue;
+      int s = state[it->second];
+      if (s == 1)
+        throwInvalid(display + ": function '" + f->name() + "' calls '" + n.op_type() + "' recursively (a cycle)");
+      if (s == 0) visit(it->second);
+    }
+    state[f] = 2;
+  };
+  for (const auto& [k, f] : fns)
+    if (state[f] == 0) visit(f);
+}
+
+}  // namespace
+
+const SupportedVersions& supportedVersions() {
+  static const SupportedVersions v;
+  return v;
+}
+
+uint64_t defaultMaxTensorBytes() {
+  // Half the physical RAM: one tensor that size already crowds out everything else.
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long pageSize = sysconf(_SC_PAGESIZE);
+  if (pages <= 0 || pageSize <= 0) return uint64_t{4} << 30;
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(pageSize) / 2;
+}
+
+uint64_t validateTensor(const onnx::TensorProto& t, const std::string& where) {
+  const std::string label = tensorLabel(t, where);
+  if (!isKnownDtype(t.data_type()))
+    throwInvalid(label + ": unknown data type " + std::to_string(t.data_type()));
+  if (t.has_segment()) throwUnsupported(label + ": segmented tensors are not supported");
+  DataType dt = static_cast<DataType>(t.data_type());
+  std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
+  for (int64_t d : dims)
+    if (d < 0) throwInvalid(label + ": negative dim " + std::to_string(d));
+  auto numel = checkedElementCount(dims);
+  if (!numel) throwInvalid(label + ": the product of its dims overflows");
+  const bool external = t.has_data_location() && t.data_location() == onnx::TensorProto::EXTERNAL;
+  int fields = 0;
+  int64_t typed = typedCount(t, fields);
+  if (dt == DataType::kString) {
+    if (t.has_raw_data() || external) throwInvalid(label + ": string tensors must use string_data");
+    if (t.string_data_size() != *numel)
+      throwInvalid(label + ": has " + std::to_string(t.string_data_size()) + " strings but its dims call for " +
+                   std::to_string(*numel));
+    return 0;
+  }
+  auto bytes = checkedMul(*numel, static_cast<int64_t>(dtypeSize(dt)));
+  if (!bytes) throwInvalid(label + ": its byte size overflows");
+  const int sources = fields + (t.has_raw_data() ? 1 : 0) + (external ? 1 : 0);
+  if (sources > 1) throwInvalid(label + ": data is given in more than one field");
+  if (external) {
+    bool hasLocation = false;
+    for (const auto& e : t.external_data())
+      if (e.key() == "location") hasLocation = true;
+    if (!hasLocation) throwInvalid(label + ": external data without a location");
+    return static_cast<uint64_t>(*bytes);
+  }
+  if (t.has_raw_data()) {
+    if (t.raw_data().size() != static_cast<uint64_t>(*bytes))
+      throwInvalid(label + ": raw_data holds " + std::to_string(t.raw_data().size()) + " bytes but its dims " +
+                   "and type need " + std::to_string(*bytes));
+    return static_cast<uint64_t>(*bytes);
+  }
+  if (typed < 0) {
+    if (*numel != 0) throwInvalid(label + ": has no data for its " + std::to_string(*numel) + " elements");
+    return 0;
+  }
+  if (!typedFieldMatches(t, dt))
+    throwInvalid(label + ": data is stored in a field that does not match its type " + std::string(dtypeName(dt)));
+  auto want = checkedMul(*numel, perElement(dt));
+  if (!want || typed != *want)
+    throwInvalid(label + ": has " + std::to_string(typed) + " values but its dims call for " +
+                 std::to_string(want ? *want : -1));
+  return static_cast<uint64_t>(*bytes);
+}
+
+void validateSparseTensor(const onnx::SparseTensorProto& s, const std::string& where) {
+  const std::string label = where + ": sparse tensor '" + s.values().name() + "'";
+  std::vector<int64_t> dims(s.dims().begin(), s.dims().end());
+  for (int64_t d : dims)
+    if (d < 0) throwInvalid(label + ": negative dim " + std::to_string(d));
+  auto dense = checkedElementCount(dims);
+  if (!dense) throwInvalid(label + ": the product of its dense dims overflows");
+  validateTensor(s.values(), where);
+  validateTensor(s.indices(), where);
+  if (s.values().dims_size() != 1) throwInvalid(label + ": values must be 1-D");
+  const int64_t nnz = s.values().dims(0);
+  const auto& ix = s.indices();
+  if (ix.data_type() != onnx::TensorProto::INT64) throwInvalid(label + ": indices must be int64");
+  if (ix.has_data_location() && ix.data_location() == onnx::TensorProto::EXTERNAL)
+    throwUnsupported(label + ": external sparse indices are not supported");
+  const int64_t rank = static_cast<int64_t>(dims.size());
+  bool linear = ix.dims_size() == 1;
+  if (linear ? ix.dims(0) != nnz : !(ix.dims_size() == 2 && ix.dims(0) == nnz && ix.dims(1) == rank))
+    throwInvalid(label + ": indices shape must be [NNZ] or [NNZ, rank]");
+  auto index = [&](int64_t k) -> int64_t {
+    if (ix.has_raw_data()) {
+      int64_t v;
+      std::memcpy(&v, ix.raw_data().data() + k * 8, 8);
+      return v;
+    }
+    return ix.int64_data(static_cast<int>(k));
+  };
+  if (linear) {
+    int64_t prev = -1;
+    for (int64_t k = 0; k < nnz; ++k) {
+      int64_t v = index(k);
+      if (v < 0 || v >= *dense) throwInvalid(label + ": index " + std::to_string(v) + " is out of range");
+      if (v <= prev) throwInvalid(label + ": indices are not sorted and unique");
+      prev = v;
+    }
+  } else {
+    for (int64_t k = 0; k < nnz; ++k) {
+      int order = k == 0 ? 1 : 0;  // lexicographic comparison with the previous row
+      for (int64_t r = 0; r < rank; ++r) {
+        int64_t v = index(k * rank + r);
+        if (v < 0 || v >= dims[static_cast<size_t>(r)])
+          throwInvalid(label + ": index " + std::to_string(v) + " is out of range for dim " + std::to_string(r));
+        if (order == 0) {
+          int64_t p = index((k - 1) * rank + r);
+          order = v > p ? 1 : (v < p ? -1 : 0);
+        }
+      }
+      if (order <= 0) throwInvalid(label + ": indices are not sorted and unique");
+    }
+  }
+}
+
+void validateModelProto(const onnx::ModelProto& model, const std::string& display, const LoadOptions& options) {
+  checkVersions(model, display);
+  if (!model.has_graph()) throwInvalid(display + ": the model has no graph");
+  Walker w{display, options};
+  w.graph(model.graph(), 0);
+  for (const auto& f : model.functions())
+    for (const auto& n : f.node()) w.node(n, 1, display + ": function '" + f.name() + "'");
+  checkFunctionCycles(model, display);
+}
+
+}  // namespace effdl::ir

@@ -1,0 +1,142 @@
+// ModelProto → ir::Model: parse with protobuf limits, validate, run ONNX's checker and shape
+// inference, then convert, moving tensor bytes out of the proto instead of copying them.
+#include "ir/onnx_import.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <onnx/checker.h>
+#include <onnx/defs/parser.h>
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <climits>
+#include <set>
+
+#include "core/error.h"
+#include "core/mapped_file.h"
+#include "ir/external_data.h"
+#include "ir/model_validator.h"
+#include "ir/proto_convert.h"
+
+namespace fs = std::filesystem;
+
+namespace effdl::ir {
+namespace {
+
+// Protobuf counts message nesting; each subgraph level costs 3 (graph → node → attribute).
+// The limit lets effdl's own depth check (with its clear message) run first.
+constexpr int kProtoRecursionLimit = 400;
+
+void bindDims(onnx::ModelProto& proto, const LoadOptions& options, const std::string& display) {
+  if (options.dimBindings.empty()) return;
+  std::set<std::string> used;
+  for (auto& in : *proto.mutable_graph()->mutable_input()) {
+    if (!in.type().has_tensor_type() || !in.type().tensor_type().has_shape()) continue;
+    for (auto& d : *in.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim()) {
+      if (!d.has_dim_param()) continue;
+      for (const auto& [name, value] : options.dimBindings) {
+        if (d.dim_param() == name) {
+          d.set_dim_value(value);
+          used.insert(name);
+          break;
+        }
+      }
+    }
+  }
+  for (const auto& [name, value] : options.dimBindings)
+    if (!used.count(name))
+      throwUsage(display + ": --dim " + name + "=" + std::to_string(value) + ": no input has a dim named '" + name + "'");
+}
+
+void runChecker(onnx::ModelProto& proto, const std::string& display) {
+  try {
+    onnx::checker::check_model(proto);
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    // libonnx appends a context line ("==> Context: ..."); keep the first line for one-line errors.
+    auto nl = msg.find('\n');
+    if (nl != std::string::npos) msg = msg.substr(0, nl);
+    throwInvalid(display + ": ONNX checker: " + msg);
+  }
+}
+
+void inferShapes(onnx::ModelProto& proto, const std::string& display) {
+  try {
+    onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*error_mode=*/0, /*data_prop=*/true);
+    onnx::shape_inference::InferShapes(proto, onnx::OpSchemaRegistry::Instance(), opts);
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    auto nl = msg.find('\n');
+    if (nl != std::string::npos) msg = msg.substr(0, nl);
+    throwInvalid(display + ": shape inference: " + msg);
+  }
+}
+
+// The checker stats external files relative to the working directory; point it at the files we
+// already resolved and validated.
+void absolutizeExternalLocations(onnx::GraphProto& g, const fs::path& baseDir) {
+  for (auto& t : *g.mutable_initializer()) {
+    if (!(t.has_data_location() && t.data_location() == onnx::TensorProto::EXTERNAL)) continue;
+    for (auto& e : *t.mutable_external_data())
+      if (e.key() == "location") e.set_value(fs::absolute(baseDir / e.value()).string());
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Model> loadModelFromBytes(const void* data, size_t size, const fs::path& baseDir,
+                                          const std::string& display, const LoadOptions& options) {
+  if (size == 0) throwInvalid(display + ": empty file; not an ONNX model");
+  if (size > static_cast<size_t>(INT_MAX))
+    throwInvalid(display + ": a protobuf message cannot exceed 2 GiB; store the weights as external data");
+  onnx::ModelProto proto;
+  {
+    google::protobuf::io::ArrayInputStream ais(data, static_cast<int>(size));
+    google::protobuf::io::CodedInputStream cis(&ais);
+    cis.SetRecursionLimit(kProtoRecursionLimit);
+    cis.SetTotalBytesLimit(INT_MAX);
+    if (!proto.ParseFromCodedStream(&cis) || !cis.ConsumedEntireMessage())
+      throwInvalid(display + ": not an ONNX model (protobuf parse failed: corrupt, truncated or nested too deeply)");
+  }
+  if (!proto.has_graph() && !proto.has_ir_version())
+    throwInvalid(display + ": not an ONNX model (no graph and no ir_version)");
+  return importProto(std::move(proto), baseDir, display, options);
+}
+
+std::unique_ptr<Model> loadModel(const fs::path& path, const LoadOptions& options) {
+  const std::string display = path.string();
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throwIo(display + ": is a directory, not a model file");
+  auto file = MappedFile::open(path);
+  return loadModelFromBytes(file->data(), file->size(), path.parent_path(), display, options);
+}
+
+std::unique_ptr<Model> loadModelFromText(const std::string& text, const LoadOptions& options) {
+  onnx::ModelProto proto;
+  onnx::OnnxParser parser(text.c_str());
+  auto status = parser.Parse(proto);
+  if (!status.IsOK()) throwInvalid("<text>: parse error: " + status.ErrorMessage());
+  if (!parser.EndOfInput()) throwInvalid("<text>: unexpected text after the model");
+  return importProto(std::move(proto), fs::path("."), "<text>", options);
+}
+
+std::unique_ptr<Model> importProto(onnx::ModelProto&& proto, const fs::path& baseDir, const std::string& display,
+                                   const LoadOptions& options) {
+  validateModelProto(proto, display, options);
+  LoadOptions opts = options;
+  if (opts.maxTensorBytes == 0) opts.maxTensorBytes = defaultMaxTensorBytes();
+  ExternalDataResolver resolver(baseDir, opts.allowDataRoot, display);
+  // Resolve external data before the checker so that escapes are reported as such.
+  ExternalViews views = resolveExternalData(proto.graph(), resolver, display);
+  bindDims(proto, opts, display);
+  std::set<std::string> fileValueInfo;
+  for (const auto& vi : proto.graph().value_info()) fileValueInfo.insert(vi.name());
+  if (opts.inferShapes) inferShapes(proto, display);
+  if (opts.runChecker) {
+    absolutizeExternalLocations(*proto.mutable_graph(), baseDir);
+    runChecker(proto, display);
+  }
+  return protoToModel(std::move(proto), views, fileValueInfo, display, opts);
+}
+
+}  // namespace effdl::ir

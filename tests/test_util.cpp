@@ -1,0 +1,74 @@
+// Shared test helpers (see test_util.h).
+#include "test_util.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "ir/onnx_import.h"
+#include "ir/printer.h"
+#include "passes/pipeline.h"
+
+namespace fs = std::filesystem;
+
+namespace effdl::test {
+
+std::unique_ptr<ir::Model> parse(const std::string& text) { return ir::loadModelFromText(text); }
+
+std::string print(const ir::Model& m) { return ir::printModel(m); }
+
+std::string canonical(const std::string& expectedText) { return print(*parse(expectedText)); }
+
+void runPass(ir::Model& m, const std::string& passSpec) {
+  auto pipeline = passes::parsePipelineSpec(passSpec);
+  passes::PassContext ctx;
+  passes::runPipeline(m, pipeline, ctx);
+}
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = fs::temp_directory_path() / ("effdl-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
+  fs::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  // Tests may leave read-only folders behind; make them writable so they can be removed.
+  for (auto it = fs::recursive_directory_iterator(path_, ec); it != fs::recursive_directory_iterator(); ++it)
+    fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
+  fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
+  fs::remove_all(path_, ec);
+}
+
+CommandResult runCommand(const std::string& command) {
+  TempDir tmp;
+  std::string full = command + " >" + (tmp / "out").string() + " 2>" + (tmp / "err").string();
+  int status = std::system(full.c_str());
+  CommandResult r;
+  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = readFile(tmp / "out");
+  r.err = readFile(tmp / "err");
+  return r;
+}
+
+CommandResult runEffdl(const std::string& args) { return runCommand(std::string(EFFDL_BINARY) + " " + args); }
+
+fs::path sourceDir() { return fs::path(EFFDL_SOURCE_DIR); }
+
+void writeFile(const fs::path& p, const std::string& bytes) {
+  std::ofstream f(p, std::ios::binary);
+  f << bytes;
+}
+
+std::string readFile(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+}  // namespace effdl::test

@@ -2,7 +2,12 @@
 #include "passes/registry.h"
 
 #include "passes/cleanup/cleanup.h"
+#include "passes/cleanup/constants_to_initializers.h"
+#include "passes/cleanup/dedup_initializers.h"
 #include "passes/cleanup/eliminate_dead_code.h"
+#include "passes/cleanup/eliminate_noop.h"
+#include "passes/cleanup/fold_batchnorm.h"
+#include "passes/cleanup/fold_shape_computations.h"
 
 namespace effdl::passes {
 
@@ -10,6 +15,11 @@ const std::vector<PassInfo>& passRegistry() {
   static const std::vector<PassInfo> passes = {
       cleanupInfo(),
       eliminateDeadCodeInfo(),
+      constantsToInitializersInfo(),
+      eliminateNoopInfo(),
+      dedupInitializersInfo(),
+      foldBatchnormInfo(),
+      foldShapeComputationsInfo(),
   };
   return passes;
 }

@@ -31,7 +31,13 @@ class Cleanup : public Pass {
 }  // namespace
 
 const std::vector<std::string>& cleanupSteps() {
-  static const std::vector<std::string> steps = {"eliminate-dead"};
+  static const std::vector<std::string> steps = {
+      "constants-to-initializers",
+      "eliminate-noop",
+      "fold-shapes",
+      "dedup-initializers",
+      "eliminate-dead",
+  };
   return steps;
 }
 

@@ -254,6 +254,15 @@ std::vector<Value*> Graph::sparseInitializers() const {
   return r;
 }
 
+void Graph::setInitializer(Value* v, Tensor t) {
+  if (v->producer_) throwInternal("setInitializer: '" + v->name_ + "' is produced by a node");
+  std::vector<Dim> dims;
+  for (int64_t d : t.dims()) dims.push_back(Dim::known(d));
+  v->type_ = ValueType::tensor(t.dtype(), std::move(dims));
+  if (!v->initializer_) initOrder_.push_back(v);
+  v->initializer_ = std::move(t);
+}
+
 void Graph::removeInitializer(Value* v) {
   v->initializer_.reset();
   v->sparse_.reset();
@@ -517,6 +526,16 @@ void forEachNodeRecursive(Graph& g, const std::function<void(Node&)>& f) {
     for (auto& a : n->attributes()) {
       if (a.g) forEachNodeRecursive(*a.g, f);
       for (auto& sg : a.graphs) forEachNodeRecursive(*sg, f);
+    }
+  }
+}
+
+void forEachNodeRecursive(const Graph& g, const std::function<void(const Node&)>& f) {
+  for (const Node* n : g.nodes()) {
+    f(*n);
+    for (const auto& a : n->attributes()) {
+      if (a.g) forEachNodeRecursive(static_cast<const Graph&>(*a.g), f);
+      for (const auto& sg : a.graphs) forEachNodeRecursive(static_cast<const Graph&>(*sg), f);
     }
   }
 }

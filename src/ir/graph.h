@@ -49,10 +49,8 @@ class Value {
 
   bool isInitializer() const { return initializer_.has_value(); }
   const Tensor& initializer() const { return *initializer_; }
-  void setInitializer(Tensor t) { initializer_ = std::move(t); }
   bool isSparseInitializer() const { return sparse_.has_value(); }
   const SparseTensor& sparseInitializer() const { return *sparse_; }
-  void setSparseInitializer(SparseTensor t) { sparse_ = std::move(t); }
   bool isGraphInput() const { return isGraphInput_; }
   bool isGraphOutput() const;
   // In a subgraph: the enclosing scope's value this placeholder stands for.
@@ -182,6 +180,8 @@ class Graph {
   std::vector<Value*> sparseInitializers() const;
   const std::vector<Value*>& captures() const { return captures_; }
 
+  // Gives `v` (a value without a producer) constant data, or replaces its data; its type follows.
+  void setInitializer(Value* v, Tensor t);
   // Drops the initializer data of `v` (it becomes a plain value, to be removed when unused).
   void removeInitializer(Value* v);
 
@@ -258,6 +258,8 @@ class Model {
   std::vector<std::string> opaqueFunctions;     // serialized onnx::FunctionProto
   std::vector<std::string> opaqueTrainingInfo;  // serialized onnx::TrainingInfoProto
   std::unique_ptr<Graph> graph;
+  // Symbolic input dims that the loader bound to a value (--dim), for reports; not saved.
+  std::vector<std::pair<std::string, int64_t>> boundDims;
 
   // Opset version imported for `domain` ("" and "ai.onnx" are the same), or nullopt.
   std::optional<int64_t> opsetFor(const std::string& domain) const;
@@ -267,5 +269,6 @@ class Model {
 
 // Calls f on every node of g and of its subgraphs, depth first.
 void forEachNodeRecursive(Graph& g, const std::function<void(Node&)>& f);
+void forEachNodeRecursive(const Graph& g, const std::function<void(const Node&)>& f);
 
 }  // namespace effdl::ir

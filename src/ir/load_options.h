@@ -23,6 +23,9 @@ const SupportedVersions& supportedVersions();
 struct LoadOptions {
   // Symbolic input dims bound to a value before shape inference (--dim name=value).
   std::vector<std::pair<std::string, int64_t>> dimBindings;
+  // Binds every other symbolic input dim to this value (inspect's FLOPs and memory need numbers).
+  // Bound dims keep their name in Dim::param, so reports can still show them as symbolic.
+  std::optional<int64_t> defaultDimValue;
   bool runChecker = true;
   bool inferShapes = true;
   // External data may resolve (through symlinks) inside this folder too (--allow-data-root).

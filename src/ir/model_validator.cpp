@@ -68,6 +68,8 @@ bool typedFieldMatches(const onnx::TensorProto& t, DataType dt) {
 struct Walker {
   std::string display;
   const LoadOptions& options;
+  std::set<std::string> importedDomains;  // "" for the default domain; empty set: functions
+  bool checkDomains = true;
 
   void graph(const onnx::GraphProto& g, int depth) {
     if (depth > options.maxSubgraphDepth)
@@ -80,6 +82,12 @@ struct Walker {
   }
 
   void node(const onnx::NodeProto& n, int depth, const std::string& where) {
+    if (checkDomains) {
+      std::string d = n.domain() == "ai.onnx" ? "" : n.domain();
+      if (!importedDomains.count(d))
+        throwInvalid(where + ": node '" + n.name() + "' (" + n.op_type() + ") uses domain '" + n.domain() +
+                     "', which has no opset import");
+    }
     for (const auto& a : n.attribute()) {
       const std::string aw = where + ": node '" + n.name() + "' (" + n.op_type() + ") attribute '" + a.name() + "'";
       if (a.has_t()) validateTensor(a.t(), aw);
@@ -256,8 +264,12 @@ void validateSparseTensor(const onnx::SparseTensorProto& s, const std::string& w
 void validateModelProto(const onnx::ModelProto& model, const std::string& display, const LoadOptions& options) {
   checkVersions(model, display);
   if (!model.has_graph()) throwInvalid(display + ": the model has no graph");
-  Walker w{display, options};
+  Walker w{display, options, {}, true};
+  for (const auto& o : model.opset_import()) w.importedDomains.insert(o.domain() == "ai.onnx" ? "" : o.domain());
+  // IR < 3 models have no opset imports: the default domain is implied.
+  if (model.opset_import_size() == 0) w.importedDomains.insert("");
   w.graph(model.graph(), 0);
+  w.checkDomains = false;  // functions import their own opsets
   for (const auto& f : model.functions())
     for (const auto& n : f.node()) w.node(n, 1, display + ": function '" + f.name() + "'");
   checkFunctionCycles(model, display);

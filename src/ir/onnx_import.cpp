@@ -27,25 +27,44 @@ namespace {
 // The limit lets effdl's own depth check (with its clear message) run first.
 constexpr int kProtoRecursionLimit = 400;
 
-void bindDims(onnx::ModelProto& proto, const LoadOptions& options, const std::string& display) {
-  if (options.dimBindings.empty()) return;
+struct BoundDim {
+  std::string input;
+  int index;
+  std::string param;
+};
+
+// Sets symbolic input dims to values before shape inference; returns what was bound, by name,
+// and where (so the importer can put the symbol's name back beside its value).
+std::vector<std::pair<std::string, int64_t>> bindDims(onnx::ModelProto& proto, const LoadOptions& options,
+                                                      const std::string& display, std::vector<BoundDim>& where) {
+  std::vector<std::pair<std::string, int64_t>> bound;
+  if (options.dimBindings.empty() && !options.defaultDimValue) return bound;
   std::set<std::string> used;
   for (auto& in : *proto.mutable_graph()->mutable_input()) {
     if (!in.type().has_tensor_type() || !in.type().tensor_type().has_shape()) continue;
+    int index = -1;
     for (auto& d : *in.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim()) {
-      if (!d.has_dim_param()) continue;
-      for (const auto& [name, value] : options.dimBindings) {
-        if (d.dim_param() == name) {
-          d.set_dim_value(value);
-          used.insert(name);
-          break;
+      ++index;
+      if (d.has_dim_value()) continue;
+      std::string name = d.has_dim_param() ? d.dim_param() : std::string();
+      std::optional<int64_t> value = options.defaultDimValue;
+      for (const auto& [n, v] : options.dimBindings)
+        if (!name.empty() && n == name) {
+          value = v;
+          used.insert(n);
         }
-      }
+      if (!value) continue;
+      d.set_dim_value(*value);  // dim_value and dim_param are a oneof: the name goes to `where`
+      if (!name.empty()) where.push_back(BoundDim{in.name(), index, name});
+      bool seen = false;
+      for (const auto& [n, v] : bound) seen = seen || n == name;
+      if (!seen) bound.emplace_back(name.empty() ? "?" : name, *value);
     }
   }
   for (const auto& [name, value] : options.dimBindings)
     if (!used.count(name))
       throwUsage(display + ": --dim " + name + "=" + std::to_string(value) + ": no input has a dim named '" + name + "'");
+  return bound;
 }
 
 void runChecker(onnx::ModelProto& proto, const std::string& display) {
@@ -128,7 +147,8 @@ std::unique_ptr<Model> importProto(onnx::ModelProto&& proto, const fs::path& bas
   ExternalDataResolver resolver(baseDir, opts.allowDataRoot, display);
   // Resolve external data before the checker so that escapes are reported as such.
   ExternalViews views = resolveExternalData(proto.graph(), resolver, display);
-  bindDims(proto, opts, display);
+  std::vector<BoundDim> where;
+  auto bound = bindDims(proto, opts, display, where);
   std::set<std::string> fileValueInfo;
   for (const auto& vi : proto.graph().value_info()) fileValueInfo.insert(vi.name());
   if (opts.inferShapes) inferShapes(proto, display);
@@ -136,7 +156,16 @@ std::unique_ptr<Model> importProto(onnx::ModelProto&& proto, const fs::path& bas
     absolutizeExternalLocations(*proto.mutable_graph(), baseDir);
     runChecker(proto, display);
   }
-  return protoToModel(std::move(proto), views, fileValueInfo, display, opts);
+  auto model = protoToModel(std::move(proto), views, fileValueInfo, display, opts);
+  model->boundDims = std::move(bound);
+  for (const auto& b : where) {
+    Value* v = model->graph->findValue(b.input);
+    if (!v || !v->type().shape || static_cast<size_t>(b.index) >= v->type().shape->size()) continue;
+    ValueType t = v->type();
+    (*t.shape)[static_cast<size_t>(b.index)].param = b.param;
+    v->setType(std::move(t));
+  }
+  return model;
 }
 
 }  // namespace effdl::ir

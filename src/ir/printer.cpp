@@ -27,21 +27,21 @@ std::string formatFloat(double v) {
   return s;
 }
 
+// ONNX text syntax: "float" is a scalar, "float[]" a tensor of unknown rank.
 std::string typeString(const ValueType& t) {
   if (t.kind != ValueType::Kind::kTensor) return "tensor";
   std::string s(dtypeName(t.elemType));
-  if (t.shape) {
-    s += "[";
-    for (size_t i = 0; i < t.shape->size(); ++i) {
-      if (i) s += ",";
-      const Dim& d = (*t.shape)[i];
-      if (d.value) s += std::to_string(*d.value);
-      else if (!d.param.empty()) s += d.param;
-      else s += "?";
-    }
-    s += "]";
+  if (!t.shape) return s + "[]";
+  if (t.shape->empty()) return s;
+  s += "[";
+  for (size_t i = 0; i < t.shape->size(); ++i) {
+    if (i) s += ",";
+    const Dim& d = (*t.shape)[i];
+    if (d.value) s += std::to_string(*d.value);
+    else if (!d.param.empty()) s += d.param;
+    else s += "?";
   }
-  return s;
+  return s + "]";
 }
 
 template <typename T>
@@ -82,6 +82,7 @@ void printTensorLiteral(std::ostream& os, const Tensor& t, const PrintOptions& o
 
 std::string tensorTypeString(const Tensor& t) {
   std::string s(dtypeName(t.dtype()));
+  if (t.dims().empty()) return s;  // a scalar
   s += "[";
   for (size_t i = 0; i < t.dims().size(); ++i) {
     if (i) s += ",";

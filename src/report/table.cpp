@@ -1,0 +1,67 @@
+// Text table and number formatting shared by the renderers.
+#include "report/table.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace effdl::report {
+
+Table::Table(std::vector<std::string> header, std::vector<bool> rightAlign)
+    : header_(std::move(header)), right_(std::move(rightAlign)) {
+  right_.resize(header_.size(), false);
+}
+
+void Table::addRow(std::vector<std::string> cells) {
+  cells.resize(header_.size());
+  rows_.push_back(std::move(cells));
+}
+
+void Table::print(std::ostream& os, const std::string& indent) const {
+  std::vector<size_t> w(header_.size(), 0);
+  for (size_t c = 0; c < header_.size(); ++c) {
+    w[c] = header_[c].size();
+    for (const auto& r : rows_) w[c] = std::max(w[c], r[c].size());
+  }
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string s = indent;
+    for (size_t c = 0; c < cells.size(); ++c) {
+      std::string pad(w[c] - cells[c].size(), ' ');
+      s += right_[c] ? pad + cells[c] : cells[c] + (c + 1 < cells.size() ? pad : "");
+      if (c + 1 < cells.size()) s += "  ";
+    }
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    os << s << "\n";
+  };
+  line(header_);
+  std::vector<std::string> rule;
+  for (size_t c = 0; c < header_.size(); ++c) rule.push_back(std::string(w[c], '-'));
+  line(rule);
+  for (const auto& r : rows_) line(r);
+}
+
+std::string formatBytes(uint64_t b) {
+  char buf[32];
+  if (b < 1024) std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
+  else if (b < (uint64_t{1} << 20)) std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(b) / 1024.0);
+  else if (b < (uint64_t{1} << 30)) std::snprintf(buf, sizeof buf, "%.2f MiB", static_cast<double>(b) / 1048576.0);
+  else std::snprintf(buf, sizeof buf, "%.2f GiB", static_cast<double>(b) / 1073741824.0);
+  return buf;
+}
+
+std::string formatCount(double n) {
+  char buf[32];
+  if (n < 1e3) std::snprintf(buf, sizeof buf, "%.0f", n);
+  else if (n < 1e6) std::snprintf(buf, sizeof buf, "%.2fK", n / 1e3);
+  else if (n < 1e9) std::snprintf(buf, sizeof buf, "%.2fM", n / 1e6);
+  else std::snprintf(buf, sizeof buf, "%.2fG", n / 1e9);
+  return buf;
+}
+
+std::string formatRatio(double after, double before) {
+  if (before <= 0) return "-";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2fx", after / before);
+  return buf;
+}
+
+}  // namespace effdl::report

@@ -1,0 +1,317 @@
+// Every class of bad model gets a one-line message naming the file and the problem, the
+// documented exit code, and no output file. Run through the binary (effdl convert and inspect).
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+
+namespace effdl::test {
+namespace {
+
+constexpr int kUsage = 1, kInvalid = 2, kUnsupported = 3, kIo = 4;
+
+// y = Add(x, w) with w a float[4] initializer.
+onnx::ModelProto addModel() {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  auto* op = m.add_opset_import();
+  op->set_domain("");
+  op->set_version(17);
+  auto* g = m.mutable_graph();
+  g->set_name("g");
+  auto vi = [](onnx::ValueInfoProto* v, const char* name) {
+    v->set_name(name);
+    auto* tt = v->mutable_type()->mutable_tensor_type();
+    tt->set_elem_type(onnx::TensorProto::FLOAT);
+    tt->mutable_shape()->add_dim()->set_dim_value(4);
+  };
+  vi(g->add_input(), "x");
+  vi(g->add_output(), "y");
+  auto* w = g->add_initializer();
+  w->set_name("w");
+  w->set_data_type(onnx::TensorProto::FLOAT);
+  w->add_dims(4);
+  float vals[4] = {1, 2, 3, 4};
+  w->set_raw_data(vals, sizeof vals);
+  auto* n = g->add_node();
+  n->set_op_type("Add");
+  n->add_input("x");
+  n->add_input("w");
+  n->add_output("y");
+  return m;
+}
+
+void makeExternal(onnx::ModelProto& m, const std::string& location, const std::string& offset = "",
+                  const std::string& length = "") {
+  auto* w = m.mutable_graph()->mutable_initializer(0);
+  w->clear_raw_data();
+  w->set_data_location(onnx::TensorProto::EXTERNAL);
+  auto add = [&](const char* k, const std::string& v) {
+    if (v.empty()) return;
+    auto* e = w->add_external_data();
+    e->set_key(k);
+    e->set_value(v);
+  };
+  add("location", location);
+  add("offset", offset);
+  add("length", length);
+}
+
+class ModelErrors : public ::testing::Test {
+ protected:
+  TempDir dir;
+  fs::path out() const { return dir / "out.onnx"; }
+  fs::path write(const onnx::ModelProto& m, const std::string& name = "model.onnx") {
+    writeFile(dir / name, m.SerializeAsString());
+    return dir / name;
+  }
+  // Runs `effdl convert` and checks exit code, a one-line message naming the file, and no output.
+  void expectFailure(const fs::path& model, int code, const std::string& messagePart) {
+    auto r = runEffdl("convert '" + model.string() + "' -o '" + out().string() + "'");
+    EXPECT_EQ(r.exitCode, code) << r.err;
+    EXPECT_EQ(r.err.rfind("effdl: " + model.string(), 0), 0u) << r.err;
+    EXPECT_NE(r.err.find(messagePart), std::string::npos) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "not one line: " << r.err;
+    EXPECT_FALSE(fs::exists(out()));
+    for (const auto& e : fs::directory_iterator(dir.path()))
+      EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << "temp file left: " << e.path();
+  }
+};
+
+TEST_F(ModelErrors, GoodModelConverts) {
+  auto p = write(addModel());
+  auto r = runEffdl("convert '" + p.string() + "' -o '" + out().string() + "'");
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_TRUE(fs::exists(out()));
+}
+
+TEST_F(ModelErrors, MissingFile) { expectFailure(dir / "nope.onnx", kIo, "cannot open: No such file"); }
+
+TEST_F(ModelErrors, NotAProtobuf) {
+  writeFile(dir / "text.onnx", "this is not a model at all\n\xff\xff\xff");
+  expectFailure(dir / "text.onnx", kInvalid, "not an ONNX model");
+}
+
+TEST_F(ModelErrors, EmptyFile) {
+  writeFile(dir / "empty.onnx", "");
+  expectFailure(dir / "empty.onnx", kInvalid, "empty file");
+}
+
+TEST_F(ModelErrors, TruncatedFile) {
+  std::string bytes = addModel().SerializeAsString();
+  writeFile(dir / "cut.onnx", bytes.substr(0, bytes.size() - 7));
+  expectFailure(dir / "cut.onnx", kInvalid, "not an ONNX model");
+}
+
+TEST_F(ModelErrors, CheckerFailure) {
+  auto m = addModel();
+  m.mutable_graph()->mutable_node(0)->set_op_type("NoSuchOp");
+  expectFailure(write(m), kInvalid, "ONNX checker: No Op registered for NoSuchOp");
+}
+
+TEST_F(ModelErrors, OpsetTooNew) {
+  auto m = addModel();
+  m.mutable_opset_import(0)->set_version(21);
+  expectFailure(write(m), kUnsupported, "opset 21 is above what effdl supports (opset <= 17)");
+}
+
+TEST_F(ModelErrors, IrVersionTooNew) {
+  auto m = addModel();
+  m.set_ir_version(10);
+  expectFailure(write(m), kUnsupported, "IR version 10 is above what effdl supports");
+}
+
+TEST_F(ModelErrors, UnknownDomainWithoutOpsetImport) {
+  auto m = addModel();
+  m.mutable_graph()->mutable_node(0)->set_domain("com.example");
+  expectFailure(write(m), kInvalid, "uses domain 'com.example', which has no opset import");
+}
+
+TEST_F(ModelErrors, RawDataSizeMismatch) {
+  auto m = addModel();
+  m.mutable_graph()->mutable_initializer(0)->set_raw_data(std::string(12, '\0'));
+  expectFailure(write(m), kInvalid, "tensor 'w': raw_data holds 12 bytes but its dims and type need 16");
+}
+
+TEST_F(ModelErrors, TypedDataCountMismatch) {
+  auto m = addModel();
+  auto* w = m.mutable_graph()->mutable_initializer(0);
+  w->clear_raw_data();
+  w->add_float_data(1);
+  expectFailure(write(m), kInvalid, "tensor 'w': has 1 values but its dims call for 4");
+}
+
+TEST_F(ModelErrors, DimsProductOverflows) {
+  auto m = addModel();
+  auto* w = m.mutable_graph()->mutable_initializer(0);
+  w->add_dims(int64_t{1} << 40);
+  w->add_dims(int64_t{1} << 40);
+  expectFailure(write(m), kInvalid, "tensor 'w': the product of its dims overflows");
+}
+
+TEST_F(ModelErrors, NegativeDim) {
+  auto m = addModel();
+  m.mutable_graph()->mutable_initializer(0)->set_dims(0, -4);
+  expectFailure(write(m), kInvalid, "tensor 'w': negative dim -4");
+}
+
+TEST_F(ModelErrors, ExternalDataMissing) {
+  auto m = addModel();
+  makeExternal(m, "weights.bin");
+  expectFailure(write(m), kIo, "external data 'weights.bin': file not found");
+}
+
+TEST_F(ModelErrors, ExternalDataAbsolutePath) {
+  auto m = addModel();
+  makeExternal(m, "/etc/passwd");
+  expectFailure(write(m), kInvalid, "is an absolute path");
+}
+
+TEST_F(ModelErrors, ExternalDataDotDot) {
+  auto m = addModel();
+  makeExternal(m, "sub/../../secret.bin");
+  fs::create_directories(dir / "sub");
+  expectFailure(write(m), kInvalid, "contains '..'");
+}
+
+TEST_F(ModelErrors, ExternalDataSymlinkOut) {
+  TempDir outside;
+  writeFile(outside / "secret.bin", std::string(16, 'x'));
+  fs::create_symlink(outside / "secret.bin", dir / "w.bin");
+  auto m = addModel();
+  makeExternal(m, "w.bin");
+  expectFailure(write(m), kInvalid, "outside the model's folder");
+}
+
+TEST_F(ModelErrors, ExternalDataSymlinkedFolderOut) {
+  TempDir outside;
+  writeFile(outside / "w.bin", std::string(16, 'x'));
+  fs::create_directory_symlink(outside.path(), dir / "data");
+  auto m = addModel();
+  makeExternal(m, "data/w.bin");
+  expectFailure(write(m), kInvalid, "outside the model's folder");
+}
+
+TEST_F(ModelErrors, ExternalDataSymlinkAllowedWithDataRoot) {
+  TempDir outside;
+  writeFile(outside / "w.bin", std::string(16, '\0'));
+  fs::create_symlink(outside / "w.bin", dir / "w.bin");
+  auto m = addModel();
+  makeExternal(m, "w.bin");
+  auto p = write(m);
+  auto r = runEffdl("convert '" + p.string() + "' -o '" + out().string() + "' --allow-data-root '" +
+                    outside.path().string() + "'");
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+}
+
+TEST_F(ModelErrors, ExternalDataHardLink) {
+  TempDir outside;
+  writeFile(outside / "w.bin", std::string(16, 'x'));
+  std::error_code ec;
+  fs::create_hard_link(outside / "w.bin", dir / "w.bin", ec);
+  if (ec) GTEST_SKIP() << "hard links across these folders are not possible here: " << ec.message();
+  auto m = addModel();
+  makeExternal(m, "w.bin");
+  expectFailure(write(m), kInvalid, "hard links");
+}
+
+TEST_F(ModelErrors, ExternalDataRangeOutsideFile) {
+  writeFile(dir / "w.bin", std::string(16, 'x'));
+  auto m = addModel();
+  makeExternal(m, "w.bin", "8", "16");
+  expectFailure(write(m), kInvalid, "lie outside the file");
+}
+
+TEST_F(ModelErrors, ExternalDataWrongLength) {
+  writeFile(dir / "w.bin", std::string(64, 'x'));
+  auto m = addModel();
+  makeExternal(m, "w.bin", "0", "32");
+  expectFailure(write(m), kInvalid, "holds 32 bytes but the tensor's dims and type need 16");
+}
+
+TEST_F(ModelErrors, ExternalDataBadOffset) {
+  writeFile(dir / "w.bin", std::string(64, 'x'));
+  auto m = addModel();
+  makeExternal(m, "w.bin", "-5");
+  expectFailure(write(m), kInvalid, "offset '-5' is not a non-negative integer");
+}
+
+TEST_F(ModelErrors, SubgraphsNestedTooDeep) {
+  // If nodes nested 40 deep in their then_branch; effdl's limit is 32.
+  auto m = addModel();
+  onnx::GraphProto leaf;
+  leaf.set_name("leaf");
+  leaf.add_output()->set_name("x");
+  onnx::GraphProto inner = leaf;
+  auto addIf = [&](onnx::GraphProto* g, const onnx::GraphProto& thenBranch, const std::string& out) {
+    auto* n = g->add_node();
+    n->set_op_type("If");
+    n->add_input("c");
+    n->add_output(out);
+    auto* a = n->add_attribute();
+    a->set_name("then_branch");
+    a->set_type(onnx::AttributeProto::GRAPH);
+    *a->mutable_g() = thenBranch;
+    auto* b = n->add_attribute();
+    b->set_name("else_branch");
+    b->set_type(onnx::AttributeProto::GRAPH);
+    *b->mutable_g() = leaf;
+  };
+  for (int depth = 0; depth < 40; ++depth) {
+    onnx::GraphProto outer;
+    outer.set_name("level" + std::to_string(depth));
+    addIf(&outer, inner, "r" + std::to_string(depth));
+    outer.add_output()->set_name("r" + std::to_string(depth));
+    inner = std::move(outer);
+  }
+  addIf(m.mutable_graph(), inner, "z");
+  expectFailure(write(m), kInvalid, "subgraphs nested deeper than effdl's limit of 32");
+}
+
+TEST_F(ModelErrors, GraphCycle) {
+  auto m = addModel();
+  auto* g = m.mutable_graph();
+  g->mutable_node(0)->set_input(1, "z");
+  auto* n = g->add_node();
+  n->set_op_type("Relu");
+  n->add_input("y");
+  n->add_output("z");
+  expectFailure(write(m), kInvalid, "");
+}
+
+TEST_F(ModelErrors, OutputWouldOverwriteInput) {
+  auto p = write(addModel());
+  auto before = readFile(p);
+  auto r = runEffdl("convert '" + p.string() + "' -o '" + p.string() + "' --force");
+  EXPECT_EQ(r.exitCode, kUsage) << r.err;
+  EXPECT_NE(r.err.find("would overwrite the input"), std::string::npos) << r.err;
+  EXPECT_EQ(readFile(p), before);
+}
+
+TEST_F(ModelErrors, ExistingOutputNeedsForce) {
+  auto p = write(addModel());
+  writeFile(out(), "keep me");
+  auto r = runEffdl("convert '" + p.string() + "' -o '" + out().string() + "'");
+  EXPECT_EQ(r.exitCode, kUsage) << r.err;
+  EXPECT_NE(r.err.find("already exists; pass --force"), std::string::npos) << r.err;
+  EXPECT_EQ(readFile(out()), "keep me");
+  r = runEffdl("convert '" + p.string() + "' -o '" + out().string() + "' --force");
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+}
+
+TEST_F(ModelErrors, UnwritableOutputFolder) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root ignores folder permissions";
+  auto p = write(addModel());
+  fs::create_directory(dir / "ro");
+  fs::permissions(dir / "ro", fs::perms::owner_read | fs::perms::owner_exec);
+  auto r = runEffdl("convert '" + p.string() + "' -o '" + (dir / "ro" / "o.onnx").string() + "'");
+  EXPECT_EQ(r.exitCode, kIo) << r.err;
+}
+
+}  // namespace
+}  // namespace effdl::test

@@ -1,0 +1,39 @@
+// Options and helpers shared by the subcommands: model-loading flags, output paths, JSON mode.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ir/load_options.h"
+
+namespace effdl::cli {
+
+// Flags every command that reads a model takes.
+struct LoadFlags {
+  std::vector<std::string> dims;  // name=value
+  std::string allowDataRoot;
+  std::string maxTensorBytes;  // e.g. 4G, 512M, 1000000
+  void add(CLI::App& cmd);
+  ir::LoadOptions toOptions() const;
+};
+
+// Whether this run writes machine output (--json). Errors then also go to stdout as JSON.
+struct OutputMode {
+  bool json = false;
+  std::string command;
+};
+OutputMode& outputMode();
+
+// "model.onnx" → "model.opt.onnx", beside the input.
+std::filesystem::path defaultOutputPath(const std::filesystem::path& input);
+// Refuses an output that is the input (or one of its names) and an existing output without
+// --force. Throws kUsage.
+void checkOutputPath(const std::filesystem::path& input, const std::filesystem::path& output, bool force);
+
+// Whether stdout is a terminal and CI is not set (colour, progress).
+bool interactive();
+
+}  // namespace effdl::cli

@@ -1,0 +1,113 @@
+// `effdl optimize MODEL [-o OUT]`: load, run a pipeline of passes, save, and report the model
+// before and after.
+#include <iostream>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "core/error.h"
+#include "ir/onnx_export.h"
+#include "ir/onnx_import.h"
+#include "passes/pipeline.h"
+#include "report/model_summary.h"
+#include "report/optimize_report.h"
+
+namespace fs = std::filesystem;
+
+namespace effdl::cli {
+namespace {
+
+// The fixed order: cleanup first and last, the rewrites that change values in between.
+constexpr const char* kDefaultPipeline = "cleanup,fold-batchnorm,cleanup";
+
+report::PassRecord toRecord(const passes::StepReport& s) {
+  report::PassRecord r;
+  r.name = s.pass;
+  r.seconds = s.seconds;
+  r.nodesBefore = static_cast<int64_t>(s.nodesBefore);
+  r.nodesAfter = static_cast<int64_t>(s.nodesAfter);
+  r.counters = s.result.counters;
+  r.declined = s.result.declined;
+  r.notes = s.result.notes;
+  return r;
+}
+
+}  // namespace
+
+void registerOptimize(CLI::App& app) {
+  struct Args {
+    std::string model, output, passes, recipe, externalData = "auto";
+    bool force = false, verify = false, json = false;
+    LoadFlags load;
+  };
+  auto args = std::make_shared<Args>();
+  auto* cmd = app.add_subcommand("optimize", "run a pipeline of passes and report the model before and after");
+  cmd->add_option("model", args->model, "input ONNX model")->required();
+  cmd->add_option("-o,--output", args->output, "output model (default: MODEL.opt.onnx beside the input)");
+  cmd->add_flag("--force", args->force, "replace an existing output file");
+  auto* passesOpt = cmd->add_option("--passes", args->passes,
+                                    std::string("comma-separated passes with options in braces (default: ") +
+                                        kDefaultPipeline + "); see `effdl passes`");
+  cmd->add_option("--recipe", args->recipe, "a JSON recipe file with the pipeline")->excludes(passesOpt);
+  cmd->add_flag("--verify", args->verify,
+                "run ONNX's checker and shape inference after every pass; name the pass that breaks the model");
+  cmd->add_flag("--json", args->json, "print the report as JSON on stdout (logs stay on stderr)");
+  cmd->add_option("--external-data", args->externalData,
+                  "auto: external data only above 2 GiB; always: weights to OUT.data; never: all inline")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  args->load.add(*cmd);
+  cmd->footer(
+      "Examples:\n"
+      "  effdl optimize model.onnx                       # writes model.opt.onnx\n"
+      "  effdl optimize model.onnx -o small.onnx --force\n"
+      "  effdl optimize model.onnx --passes \"cleanup,fold-batchnorm\" --verify\n"
+      "  effdl optimize model.onnx --recipe recipe.json --json > report.json");
+  cmd->callback([args] {
+    outputMode() = {args->json, "optimize"};
+    // Everything the user typed is validated before any work starts.
+    passes::Pipeline pipeline = !args->recipe.empty() ? passes::loadRecipeFile(args->recipe)
+                                : passes::parsePipelineSpec(args->passes.empty() ? kDefaultPipeline : args->passes);
+    ir::LoadOptions loadOptions = args->load.toOptions();
+    fs::path input = args->model;
+    fs::path output = args->output.empty() ? defaultOutputPath(input) : fs::path(args->output);
+    checkOutputPath(input, output, args->force);
+
+    auto model = ir::loadModel(input, loadOptions);
+    report::OptimizeReport rep;
+    rep.input = input.string();
+    rep.output = output.string();
+    rep.pipeline = pipeline.toSpec();
+    // Costs are counted with symbolic dims bound (1 unless --dim says otherwise), on copies
+    // loaded for that; the model the passes see keeps its symbolic dims.
+    ir::LoadOptions countOptions = loadOptions;
+    countOptions.defaultDimValue = 1;
+    rep.before = report::summarize(*ir::loadModel(input, countOptions), input);
+
+    passes::PassContext ctx;
+    ctx.limits = loadOptions;
+    passes::RunOptions run;
+    run.verify = args->verify;
+    run.reproducerDir = output.parent_path().empty() ? fs::path(".") : output.parent_path();
+    for (const auto& step : passes::runPipeline(*model, pipeline, ctx, run)) rep.passes.push_back(toRecord(step));
+
+    ir::SaveOptions so;
+    so.externalData = args->externalData == "always" ? ir::ExternalDataMode::kAlways
+                      : args->externalData == "never" ? ir::ExternalDataMode::kNever
+                                                      : ir::ExternalDataMode::kAuto;
+    ir::saveModel(*model, output, so);
+    // "After" is measured on the written file, as any consumer will load it.
+    std::unique_ptr<ir::Model> written;
+    try {
+      written = ir::loadModel(output, countOptions);
+    } catch (const Error& e) {
+      std::error_code ec;
+      fs::remove(output, ec);
+      throwInternal(std::string("the optimized model does not load back (removed it; rerun with --verify to find "
+                                "the pass): ") + e.what());
+    }
+    rep.after = report::summarize(*written, output);
+    if (args->json) report::renderOptimizeJson(rep, std::cout);
+    else report::renderOptimizeTable(rep, std::cout);
+  });
+}
+
+}  // namespace effdl::cli

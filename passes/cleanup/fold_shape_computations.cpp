@@ -653,8 +653,11 @@ std::optional<ir::Tensor> foldRange(const ir::Node& n, int64_t) {
     count = static_cast<int64_t>(c);
   }
   Ints r{dtype, {count}, {}};
-  // Every value lies between start and limit, so none overflows.
-  for (int64_t i = 0; i < count; ++i) r.data.push_back(start + i * delta);
+  // Stepping value by value: each lies between start and limit, where i * delta might not.
+  for (int64_t i = 0, value = start; i < count; ++i) {
+    r.data.push_back(value);
+    if (i + 1 < count) value += delta;
+  }
   return toTensor(r);
 }
 

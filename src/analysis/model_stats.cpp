@@ -40,7 +40,8 @@ TensorSignature tensorSignature(const ir::Value& v) {
   sig.rankKnown = t.shape.has_value();
   if (t.shape)
     for (const ir::Dim& d : *t.shape)
-      sig.dims.push_back(d.value ? std::to_string(*d.value) : !d.param.empty() ? d.param : "?");
+      // A symbolic dim bound for counting (--dim) keeps its name: the model's interface is symbolic.
+      sig.dims.push_back(!d.param.empty() ? d.param : d.value ? std::to_string(*d.value) : "?");
   return sig;
 }
 

@@ -120,6 +120,21 @@ void AtomicFileWriter::write(const void* data, size_t size) {
   }
 }
 
+void AtomicFileWriter::copyFrom(int srcFd, uint64_t offset, size_t size, const void* fallback) {
+  loff_t in = static_cast<loff_t>(offset);
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::copy_file_range(srcFd, &in, fd_, nullptr, size - done, 0);
+    if (n <= 0) {
+      if (n < 0 && errno == EINTR) continue;
+      break;  // EXDEV, ENOSYS, EINVAL...: finish through memory
+    }
+    done += static_cast<size_t>(n);
+    written_ += static_cast<uint64_t>(n);
+  }
+  if (done < size) write(static_cast<const char*>(fallback) + done, size - done);
+}
+
 void AtomicFileWriter::commit() {
   if (::fsync(fd_) != 0) throwIo(target_.string() + ": fsync failed: " + std::strerror(errno));
   if (::close(fd_) != 0) {

@@ -20,6 +20,9 @@ class AtomicFileWriter {
 
   void write(const void* data, size_t size);
   void write(const std::string& s) { write(s.data(), s.size()); }
+  // Appends `size` bytes of file `srcFd` from `offset`, copied in the kernel (copy_file_range)
+  // when the file systems allow, through memory from `fallback` otherwise.
+  void copyFrom(int srcFd, uint64_t offset, size_t size, const void* fallback);
   uint64_t bytesWritten() const { return written_; }
   int fd() const { return fd_; }
   // fsync, rename to the target, fsync the folder. After this the destructor does nothing.

@@ -23,6 +23,8 @@ class MappedFile {
   // st_nlink and st_mode of the opened file, for the external-data rules.
   uint64_t linkCount() const { return linkCount_; }
   bool isRegular() const { return isRegular_; }
+  // The open descriptor (kept so that bytes can be copied file-to-file in the kernel).
+  int fd() const { return fd_; }
 
  private:
   MappedFile() = default;
@@ -30,6 +32,7 @@ class MappedFile {
   size_t size_ = 0;
   uint64_t linkCount_ = 0;
   bool isRegular_ = false;
+  int fd_ = -1;
 };
 
 }  // namespace effdl

@@ -7,6 +7,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/mapped_file.h"
 #include "ir/proto_convert.h"
 
 namespace fs = std::filesystem;
@@ -50,7 +51,12 @@ struct TensorSink {
       static const char zeros[kExternalAlign] = {};
       external->write(zeros, pad);
       offset = external->bytesWritten();
-      external->write(t.data(), t.nbytes());
+      const MappedFile* src = t.sourceFile();
+      if (src && t.data() == src->data() + t.sourceOffset()) {
+        external->copyFrom(src->fd(), t.sourceOffset(), t.nbytes(), t.data());
+      } else {
+        external->write(t.data(), t.nbytes());
+      }
     }
     auto add = [&](const char* k, const std::string& v) {
       auto* e = out->add_external_data();

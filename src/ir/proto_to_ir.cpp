@@ -199,6 +199,7 @@ Tensor tensorFromProto(onnx::TensorProto& t, const ExternalDataView* view) {
       out = Tensor::fromBytes(dt, std::move(dims), p, view->length);  // misaligned in the file
     } else {
       out = Tensor(dt, std::move(dims), view->file, p, view->length);
+      out.setSource(view->file, view->offset);
     }
     out.setFromExternalData(true);
   } else if (t.has_raw_data()) {

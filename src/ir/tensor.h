@@ -12,6 +12,10 @@
 
 #include "ir/dtype.h"
 
+namespace effdl {
+class MappedFile;
+}
+
 namespace effdl::ir {
 
 class Tensor {
@@ -48,6 +52,14 @@ class Tensor {
   // Where the bytes came from, so a save can keep the layout a user chose.
   bool fromExternalData() const { return external_; }
   void setFromExternalData(bool v) { external_ = v; }
+  // For bytes that are a view of a mapped file: the file and the offset, so a save can copy them
+  // file-to-file in the kernel instead of through memory.
+  void setSource(std::shared_ptr<const MappedFile> file, uint64_t offset) {
+    sourceFile_ = std::move(file);
+    sourceOffset_ = offset;
+  }
+  const MappedFile* sourceFile() const { return sourceFile_.get(); }
+  uint64_t sourceOffset() const { return sourceOffset_; }
   const std::string& docString() const { return docString_; }
   void setDocString(std::string s) { docString_ = std::move(s); }
   // Attribute tensors (Constant's `value`) carry a name of their own.
@@ -62,6 +74,8 @@ class Tensor {
   size_t nbytes_ = 0;
   std::vector<std::string> strings_;
   bool external_ = false;
+  std::shared_ptr<const MappedFile> sourceFile_;
+  uint64_t sourceOffset_ = 0;
   std::string docString_;
   std::string name_;
 };

@@ -2,6 +2,8 @@
 // limits a hostile file runs into.
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "passes/registry.h"
 #include "test_util.h"
 
@@ -384,6 +386,32 @@ TEST(FoldShapeComputations, HostileValuesAreDeclinedNotErrors) {
   EXPECT_EQ(r.declined["division by zero"], 1);
   EXPECT_EQ(r.declined["result too large"], 1);
   EXPECT_EQ(print(*m), canonical(text));
+}
+
+TEST(FoldShapeComputations, RangeNearTheInt64LimitsDoesNotOverflow) {
+  // {-2^63, -2^62, 0, 2^62}: every value fits, though 3 * 2^62 does not. The step is computed
+  // (Div) so that the loader's shape inference leaves the length unknown.
+  auto m = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[2] x) => (float[2] y, int64[?] o)
+       <int64 lowest = {-9223372036854775808}, int64 highest = {9223372036854775807},
+        int64 quarter = {4611686018427387904}, int64 one = {1}>
+    {
+      step = Div(quarter, one)
+      r = Range(lowest, highest, step)
+      o = Identity(r)
+      y = Identity(x)
+    })");
+  passes::PassResult r = fold(*m);
+  EXPECT_EQ(r.counter("nodes folded"), 2);
+  const ir::Value* folded = m->graph->findValue("r_1");
+  ASSERT_TRUE(folded && folded->isConstant());
+  auto v = folded->initializer().values<int64_t>();
+  ASSERT_EQ(v.size(), 4u);
+  EXPECT_EQ(v[0], std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(v[1], -4611686018427387904);
+  EXPECT_EQ(v[2], 0);
+  EXPECT_EQ(v[3], 4611686018427387904);
 }
 
 TEST(FoldShapeComputations, GatherIndexOutOfRangeIsDeclined) {

@@ -1,0 +1,140 @@
+// `effdl optimize` end to end: default output path, the before/after table, --json against
+// docs/report.schema.json, pipelines from --passes and --recipe, --verify, and usage errors
+// reported before any work.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "json_schema.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+
+namespace effdl::test {
+namespace {
+
+class CliOptimize : public ::testing::Test {
+ protected:
+  TempDir dir;
+  fs::path copyModel(const std::string& name) {
+    fs::copy_file(sourceDir() / "models" / name, dir / name);
+    return dir / name;
+  }
+};
+
+TEST_F(CliOptimize, DefaultOutputBesideInputAndTable) {
+  auto in = copyModel("digits_cnn.onnx");
+  auto before = readFile(in);
+  auto r = runEffdl("optimize '" + in.string() + "'");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir / "digits_cnn.opt.onnx"));
+  EXPECT_EQ(readFile(in), before) << "the input changed";
+  EXPECT_NE(r.out.find("file size"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fold-batchnorm"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("nodes                    11          9"), std::string::npos) << r.out;
+  // A second run refuses to replace the output without --force.
+  auto again = runEffdl("optimize '" + in.string() + "'");
+  EXPECT_EQ(again.exitCode, 1);
+  EXPECT_NE(again.err.find("already exists; pass --force"), std::string::npos) << again.err;
+}
+
+TEST_F(CliOptimize, JsonReportMatchesSchema) {
+  auto in = copyModel("digits_cnn.onnx");
+  auto r = runEffdl("optimize '" + in.string() + "' -o '" + (dir / "o.onnx").string() + "' --json");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  auto errors = validateJson(j, loadSchema("report.schema.json"));
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  EXPECT_EQ(j["before"]["nodes"], 11);
+  EXPECT_EQ(j["after"]["nodes"], 9);
+  EXPECT_EQ(j["before"]["macs"], j["after"]["macs"]);
+  EXPECT_LT(j["after"]["file_bytes"].get<int64_t>(), j["before"]["file_bytes"].get<int64_t>());
+  EXPECT_EQ(j["passes"].size(), 3u);
+  EXPECT_EQ(j["passes"][1]["name"], "fold-batchnorm");
+}
+
+TEST_F(CliOptimize, OutputIsDeterministic) {
+  auto in = copyModel("digits_cnn.onnx");
+  ASSERT_EQ(runEffdl("optimize '" + in.string() + "' -o '" + (dir / "a.onnx").string() + "'").exitCode, 0);
+  ASSERT_EQ(runEffdl("optimize '" + in.string() + "' -o '" + (dir / "b.onnx").string() + "'").exitCode, 0);
+  EXPECT_EQ(readFile(dir / "a.onnx"), readFile(dir / "b.onnx"));
+}
+
+TEST_F(CliOptimize, PassesSpecWithOptions) {
+  auto in = copyModel("mlp.onnx");
+  auto r = runEffdl("optimize '" + in.string() + "' -o '" + (dir / "o.onnx").string() +
+                    "' --passes 'eliminate-dead{inputs=true},cleanup' --json");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["pipeline"], "eliminate-dead{inputs=true},cleanup");
+}
+
+TEST_F(CliOptimize, RecipeFile) {
+  auto in = copyModel("mlp.onnx");
+  writeFile(dir / "recipe.json",
+            R"({"schema_version": 1, "passes": ["cleanup", {"name": "eliminate-dead", "options": {"inputs": true}}]})");
+  auto r = runEffdl("optimize '" + in.string() + "' -o '" + (dir / "o.onnx").string() + "' --recipe '" +
+                    (dir / "recipe.json").string() + "' --json");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["pipeline"], "cleanup,eliminate-dead{inputs=true}");
+}
+
+TEST_F(CliOptimize, VerifyPassesOnBundledModels) {
+  for (const char* name : {"digits_cnn.onnx", "mlp.onnx", "text_classifier.onnx"}) {
+    auto in = copyModel(name);
+    auto r = runEffdl("optimize '" + in.string() + "' -o '" + (dir / (std::string(name) + ".opt")).string() +
+                      "' --verify");
+    EXPECT_EQ(r.exitCode, 0) << name << ": " << r.err;
+  }
+}
+
+TEST_F(CliOptimize, UnknownPassIsUsageErrorBeforeAnyWork) {
+  auto in = copyModel("mlp.onnx");
+  auto r = runEffdl("optimize '" + in.string() + "' --passes cleanup,no-such-pass");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("unknown pass 'no-such-pass'"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "mlp.opt.onnx"));
+}
+
+TEST_F(CliOptimize, UnknownOptionAndBadValueAreUsageErrors) {
+  auto in = copyModel("mlp.onnx");
+  auto r = runEffdl("optimize '" + in.string() + "' --passes 'eliminate-dead{bogus=1}'");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("pass 'eliminate-dead' has no option 'bogus'"), std::string::npos) << r.err;
+  r = runEffdl("optimize '" + in.string() + "' --passes 'eliminate-dead{inputs=maybe}'");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("'maybe' is not true or false"), std::string::npos) << r.err;
+}
+
+TEST_F(CliOptimize, BadRecipeIsUsageError) {
+  auto in = copyModel("mlp.onnx");
+  writeFile(dir / "bad.json", R"({"passes": [{"name": "cleanup", "options": {"x": {}}}]})");
+  auto r = runEffdl("optimize '" + in.string() + "' --recipe '" + (dir / "bad.json").string() + "'");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("bad.json"), std::string::npos) << r.err;
+  writeFile(dir / "notjson.json", "{passes:");
+  r = runEffdl("optimize '" + in.string() + "' --recipe '" + (dir / "notjson.json").string() + "'");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("not valid JSON"), std::string::npos) << r.err;
+}
+
+TEST_F(CliOptimize, PassesAndRecipeAreExclusive) {
+  auto in = copyModel("mlp.onnx");
+  auto r = runEffdl("optimize '" + in.string() + "' --passes cleanup --recipe x.json");
+  EXPECT_EQ(r.exitCode, 1) << r.err;
+}
+
+TEST_F(CliOptimize, ExternalDataOnRequest) {
+  auto in = copyModel("mlp.onnx");
+  auto r = runEffdl("optimize '" + in.string() + "' -o '" + (dir / "ext.onnx").string() + "' --external-data always");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir / "ext.onnx.data"));
+  EXPECT_LT(fs::file_size(dir / "ext.onnx"), 10000u);
+  // The result loads back (inspect reads the external data, confined to its folder).
+  auto i = runEffdl("inspect '" + (dir / "ext.onnx").string() + "' --json");
+  ASSERT_EQ(i.exitCode, 0) << i.err;
+  EXPECT_GT(nlohmann::json::parse(i.out)["model"]["external_data_bytes"].get<int64_t>(), 300000);
+}
+
+}  // namespace
+}  // namespace effdl::test

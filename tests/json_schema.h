@@ -1,0 +1,16 @@
+// A small JSON Schema checker for the subset our schemas use (type, required, properties, items,
+// enum, $ref to #/$defs/...): tests validate every --json output against docs/*.schema.json.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace effdl::test {
+
+// Problems found, each with its JSON pointer; empty when `value` conforms.
+std::vector<std::string> validateJson(const nlohmann::json& value, const nlohmann::json& schema);
+// Loads docs/<name> from the source tree.
+nlohmann::json loadSchema(const std::string& name);
+
+}  // namespace effdl::test

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 build=1
 [[ "${1:-}" == "--no-build" ]] && build=0
 
-packages=(g++ cmake ninja-build pkg-config
+packages=(g++ clang libclang-rt-14-dev cmake ninja-build pkg-config
   libonnx-dev libprotobuf-dev protobuf-compiler libcli11-dev libspdlog-dev nlohmann-json3-dev
   libgtest-dev libonnx-testdata)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -16,5 +16,19 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DEFFDL_WERROR=$werror >
 cmake --build build
 stage "release build"
 
-echo "test.sh: running ctest" >&2
+# The library, its tests and the binary again under AddressSanitizer + UndefinedBehaviorSanitizer
+# (clang), in a separate tree so the Release build stays fast.
+CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEFFDL_SANITIZE=ON \
+  -DEFFDL_WERROR=$werror >/dev/null
+cmake --build build-asan
+stage "sanitizer build"
+ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -j"$(nproc)" >build-asan/ctest.log 2>&1 || {
+  cat build-asan/ctest.log
+  echo "test.sh: tests failed under ASan + UBSan" >&2
+  exit 1
+}
+echo "test.sh: sanitizer tests: $(grep 'tests passed' build-asan/ctest.log)" >&2
+stage "sanitizer tests"
+
+echo "test.sh: running ctest (Release)" >&2
 ctest --test-dir build --output-on-failure -j"$(nproc)"

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <limits>
 
 #include "test_util.h"
 
@@ -317,6 +318,39 @@ TEST_F(ModelErrors, MissingOutputFolder) {
   auto r = runEffdl("convert '" + p.string() + "' -o '" + (dir / "no" / "such" / "o.onnx").string() + "'");
   EXPECT_EQ(r.exitCode, kIo) << r.err;
   EXPECT_NE(r.err.find("does not exist"), std::string::npos) << r.err;
+}
+
+TEST_F(ModelErrors, ExtremeSliceStepsDoNotCrashShapeInference) {
+  // libonnx's shape-data propagation crashes on these steps; the loader must not let it run them.
+  for (int64_t step : {std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()}) {
+    auto m = addModel();
+    auto* g = m.mutable_graph();
+    auto addConst = [&](const char* name, int64_t v) {
+      auto* t = g->add_initializer();
+      t->set_name(name);
+      t->set_data_type(onnx::TensorProto::INT64);
+      t->add_dims(1);
+      t->add_int64_data(v);
+    };
+    addConst("starts", 0);
+    addConst("ends", step > 0 ? 4 : -1000);
+    addConst("axes", 0);
+    addConst("steps", step);
+    auto* s = g->add_node();
+    s->set_op_type("Shape");
+    s->add_input("x");
+    s->add_output("s");
+    auto* sl = g->add_node();
+    sl->set_op_type("Slice");
+    for (const char* i : {"s", "starts", "ends", "axes", "steps"}) sl->add_input(i);
+    sl->add_output("t");
+    auto* o = g->add_output();
+    o->set_name("t");
+    o->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::INT64);
+    auto p = write(m);
+    auto r = runEffdl("inspect '" + p.string() + "'");
+    EXPECT_TRUE(r.exitCode == 0 || r.exitCode == kInvalid) << "step " << step << ": exit " << r.exitCode << " " << r.err;
+  }
 }
 
 }  // namespace

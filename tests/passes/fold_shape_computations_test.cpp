@@ -405,7 +405,7 @@ TEST(FoldShapeComputations, RangeNearTheInt64LimitsDoesNotOverflow) {
   passes::PassResult r = fold(*m);
   EXPECT_EQ(r.counter("nodes folded"), 2);
   const ir::Value* folded = m->graph->findValue("r_1");
-  ASSERT_TRUE(folded && folded->isConstant());
+  ASSERT_TRUE(folded && folded->isConstant()) << print(*m);
   auto v = folded->initializer().values<int64_t>();
   ASSERT_EQ(v.size(), 4u);
   EXPECT_EQ(v[0], std::numeric_limits<int64_t>::min());
@@ -433,7 +433,7 @@ TEST(FoldShapeComputations, GatherIndexOutOfRangeIsDeclined) {
   std::string out = print(*m);
   EXPECT_NE(out.find("c = Gather(s, seven_1)"), std::string::npos) << out;
   const ir::Value* seven = m->graph->findValue("seven_1");
-  ASSERT_TRUE(seven && seven->isConstant());
+  ASSERT_TRUE(seven && seven->isConstant()) << out;
   EXPECT_EQ(seven->initializer().values<int64_t>()[0], 7);
 }
 

@@ -1,0 +1,254 @@
+// Building the step list (kernels, slots, liveness) and running it.
+#include "runtime/graph_executor.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <unordered_map>
+
+#include "runtime/kernel_registry.h"
+
+namespace effdl::runtime {
+
+std::string shapeString(const Shape& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+std::string KernelBuildContext::describe() const {
+  std::string s = "node '" + node.name() + "' (";
+  if (!node.domain().empty()) s += node.domain() + ".";
+  return s + node.opType() + ", opset " + std::to_string(opset) + ")";
+}
+
+void KernelBuildContext::unsupported(const std::string& what) const {
+  throwUnsupported(describe() + ": " + what);
+}
+
+void KernelBuildContext::invalid(const std::string& what) const { throwInvalid(describe() + ": " + what); }
+
+void throwRunError(const KernelIo& io, const std::string& what) { throwInvalid(io.describe() + ": " + what); }
+
+// --------------------------------------------------------------------------------------- StepIo
+class GraphExecutor::StepIo final : public KernelIo {
+ public:
+  StepIo(GraphExecutor& ex, size_t stepIndex) : ex_(ex), index_(stepIndex), step_(ex.steps_[stepIndex]) {}
+  size_t numInputs() const override { return step_.inputs.size(); }
+  const RtTensor* input(size_t i) const override {
+    if (i >= step_.inputs.size() || step_.inputs[i] < 0) return nullptr;
+    return &ex_.slots_[static_cast<size_t>(step_.inputs[i])].t;
+  }
+  size_t numOutputs() const override { return step_.outputs.size(); }
+  bool hasOutput(size_t i) const override { return i < step_.outputs.size() && step_.outputs[i] >= 0; }
+  RtTensor& allocOutput(size_t i, ir::DataType dtype, const Shape& dims) override {
+    Slot& s = outputSlot(i);
+    size_t bytes = byteSize(dtype, dims);
+    if (s.buffer >= 0) ex_.pool_.release(s.buffer);  // a kernel asking twice
+    s.buffer = ex_.pool_.acquire(bytes);
+    s.t.dtype = dtype;
+    s.t.dims = dims;
+    s.t.data = ex_.pool_.data(s.buffer);
+    s.t.nbytes = bytes;
+    return s.t;
+  }
+  RtTensor& allocOutputInPlace(size_t i, size_t j, ir::DataType dtype, const Shape& dims) override {
+    if (j < step_.inputs.size() && step_.inputs[j] >= 0) {
+      Slot& in = ex_.slots_[static_cast<size_t>(step_.inputs[j])];
+      size_t bytes = byteSize(dtype, dims);
+      // Only a pool buffer that nothing reads after this node, read once by this node.
+      int readers = 0;
+      for (int s : step_.inputs) readers += s == step_.inputs[j];
+      for (int s : step_.implicitInputs) readers += s == step_.inputs[j];
+      if (in.buffer >= 0 && in.lastUse == static_cast<int64_t>(index_) && readers == 1 && in.t.nbytes >= bytes &&
+          ex_.slotValues_[static_cast<size_t>(step_.inputs[j])] != nullptr) {
+        Slot& s = outputSlot(i);
+        if (s.buffer >= 0) ex_.pool_.release(s.buffer);
+        s.buffer = in.buffer;
+        in.buffer = -1;  // moved: the input slot no longer owns it
+        s.t.dtype = dtype;
+        s.t.dims = dims;
+        s.t.data = in.t.data;
+        s.t.nbytes = bytes;
+        return s.t;
+      }
+    }
+    return allocOutput(i, dtype, dims);
+  }
+  const RtTensor* implicitInput(size_t i) const override {
+    if (i >= step_.implicitInputs.size()) return nullptr;
+    return &ex_.slots_[static_cast<size_t>(step_.implicitInputs[i])].t;
+  }
+  const std::string& describe() const override { return step_.description; }
+
+ private:
+  Slot& outputSlot(size_t i) {
+    if (!hasOutput(i)) throwInternal(step_.description + ": kernel wrote output " + std::to_string(i) + " which is not wanted");
+    return ex_.slots_[static_cast<size_t>(step_.outputs[i])];
+  }
+  size_t byteSize(ir::DataType dtype, const Shape& dims) const {
+    int64_t n = 1;
+    for (int64_t d : dims) {
+      if (d < 0 || __builtin_mul_overflow(n, d, &n))
+        throwInvalid(step_.description + ": output shape " + shapeString(dims) + " is invalid or too large");
+    }
+    int64_t bytes;
+    if (__builtin_mul_overflow(n, static_cast<int64_t>(ir::dtypeSize(dtype)), &bytes))
+      throwInvalid(step_.description + ": output shape " + shapeString(dims) + " is too large");
+    return static_cast<size_t>(bytes);
+  }
+  GraphExecutor& ex_;
+  size_t index_;
+  Step& step_;
+};
+
+// ------------------------------------------------------------------------------------- building
+GraphExecutor::GraphExecutor(const ir::Model& model, const ir::Graph& graph, const ExecOptions& options)
+    : model_(model), graph_(graph), options_(options) {
+  std::unordered_map<const ir::Value*, int> index;
+  auto addSlot = [&](const ir::Value* v) {
+    auto it = index.find(v);
+    if (it != index.end()) return it->second;
+    int id = static_cast<int>(slots_.size());
+    slots_.emplace_back();
+    slotValues_.push_back(v);
+    index[v] = id;
+    return id;
+  };
+  for (const ir::Value* v : graph.initializers()) {
+    int id = addSlot(v);
+    Slot& s = slots_[static_cast<size_t>(id)];
+    const ir::Tensor& t = v->initializer();
+    if (t.dtype() == ir::DataType::kString)
+      throwUnsupported("initializer '" + v->name() + "': string tensors are not supported by effdl's runtime");
+    s.t.dtype = t.dtype();
+    s.t.dims = t.dims();
+    s.t.data = const_cast<uint8_t*>(t.data());
+    s.t.nbytes = t.nbytes();
+    s.isWeight = true;
+  }
+  for (const ir::Value* v : graph.sparseInitializers())
+    throwUnsupported("sparse initializer '" + v->name() + "': not supported by effdl's runtime yet (densify it first)");
+  for (const ir::Value* v : graph.inputs()) inputSlots_.push_back(addSlot(v));
+  for (const ir::Value* v : graph.captures()) captureSlots_.push_back(addSlot(v));
+
+  auto slotFor = [&](const ir::Value* v) -> int {
+    if (!v) return -1;
+    auto it = index.find(v);
+    if (it == index.end()) throwInternal("value '" + v->name() + "' has no slot");
+    return it->second;
+  };
+  const auto nodes = graph.nodes();
+  steps_.reserve(nodes.size());
+  for (const ir::Node* n : nodes) {
+    Step st;
+    st.node = n;
+    for (const ir::Value* out : n->outputs()) st.outputs.push_back(out ? addSlot(out) : -1);
+    for (const ir::Value* in : n->inputs()) st.inputs.push_back(slotFor(in));
+    for (const ir::Value* in : n->implicitInputs()) st.implicitInputs.push_back(slotFor(in));
+    auto opset = model.opsetFor(n->domain());
+    int64_t version = opset ? *opset : 1;
+    KernelBuildContext ctx{*n, version, options.threads, {}};
+    for (const ir::Value* in : n->inputs()) ctx.constInputs.push_back(in && in->isConstant() ? &in->initializer() : nullptr);
+    st.description = ctx.describe();
+    const KernelEntry* e = kernelRegistry().find(n->domain(), n->opType(), version);
+    if (!e) ctx.unsupported("no kernel in effdl's runtime");
+    st.kernel = e->factory(ctx);
+    steps_.push_back(std::move(st));
+  }
+  // Liveness: the last step reading each slot; graph outputs live to the end.
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    for (int s : steps_[i].inputs)
+      if (s >= 0) slots_[static_cast<size_t>(s)].lastUse = static_cast<int64_t>(i);
+    for (int s : steps_[i].implicitInputs) slots_[static_cast<size_t>(s)].lastUse = static_cast<int64_t>(i);
+  }
+  for (const ir::Value* v : graph.outputs()) {
+    int s = slotFor(v);
+    outputSlots_.push_back(s);
+    slots_[static_cast<size_t>(s)].lastUse = INT64_MAX;
+  }
+  outputCopies_.resize(outputSlots_.size());
+}
+
+GraphExecutor::~GraphExecutor() = default;
+
+int GraphExecutor::slotOf(const ir::Value* v) const {
+  for (size_t i = 0; i < slotValues_.size(); ++i)
+    if (slotValues_[i] == v) return static_cast<int>(i);
+  return -1;
+}
+
+void GraphExecutor::releaseAfter(size_t stepIndex) {
+  const Step& st = steps_[stepIndex];
+  auto release = [&](int id) {
+    if (id < 0) return;
+    Slot& s = slots_[static_cast<size_t>(id)];
+    if (s.buffer >= 0 && s.lastUse == static_cast<int64_t>(stepIndex)) {
+      pool_.release(s.buffer);
+      s.buffer = -1;
+    }
+  };
+  for (int id : st.inputs) release(id);
+  for (int id : st.implicitInputs) release(id);
+  // Outputs nobody reads (lastUse -1) are released at once.
+  for (int id : st.outputs) {
+    if (id < 0) continue;
+    Slot& s = slots_[static_cast<size_t>(id)];
+    if (s.lastUse < 0 && s.buffer >= 0) {
+      pool_.release(s.buffer);
+      s.buffer = -1;
+    }
+  }
+}
+
+// -------------------------------------------------------------------------------------- running
+std::vector<const RtTensor*> GraphExecutor::run(const std::vector<const RtTensor*>& inputs,
+                                                const std::vector<const RtTensor*>& captures) {
+  if (inputs.size() != inputSlots_.size()) throwInternal("GraphExecutor::run: wrong number of inputs");
+  if (captures.size() != captureSlots_.size()) throwInternal("GraphExecutor::run: wrong number of captures");
+  // Buffers still held from the previous run (graph outputs) go back to the pool.
+  for (Slot& s : slots_) {
+    if (s.buffer >= 0) {
+      pool_.release(s.buffer);
+      s.buffer = -1;
+    }
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    Slot& s = slots_[static_cast<size_t>(inputSlots_[i])];
+    if (inputs[i]) {
+      s.t = *inputs[i];
+    } else if (!s.isWeight) {
+      throwInternal("GraphExecutor::run: input " + std::to_string(i) + " missing");
+    } else {
+      const ir::Tensor& t = slotValues_[static_cast<size_t>(inputSlots_[i])]->initializer();
+      s.t.dtype = t.dtype();
+      s.t.dims = t.dims();
+      s.t.data = const_cast<uint8_t*>(t.data());
+      s.t.nbytes = t.nbytes();
+    }
+  }
+  for (size_t i = 0; i < captures.size(); ++i) slots_[static_cast<size_t>(captureSlots_[i])].t = *captures[i];
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    for (int id : steps_[i].outputs) {
+      if (id < 0) continue;
+      RtTensor& t = slots_[static_cast<size_t>(id)].t;
+      t.dtype = ir::DataType::kUndefined;
+      t.data = nullptr;
+      t.nbytes = 0;
+    }
+    StepIo io(*this, i);
+    steps_[i].kernel->run(io);
+    for (size_t o = 0; o < steps_[i].outputs.size(); ++o) {
+      int id = steps_[i].outputs[o];
+      if (id >= 0 && slots_[static_cast<size_t>(id)].t.dtype == ir::DataType::kUndefined)
+        throwInternal(steps_[i].description + ": kernel left output " + std::to_string(o) + " unset");
+    }
+    releaseAfter(i);
+  }
+  std::vector<const RtTensor*> outs;
+  outs.reserve(outputSlots_.size());
+  for (int id : outputSlots_) outs.push_back(&slots_[static_cast<size_t>(id)].t);
+  return outs;
+}
+
+}  // namespace effdl::runtime

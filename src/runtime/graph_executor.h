@@ -1,0 +1,65 @@
+// Runs one ir::Graph (the model's, or an If/Loop/Scan body): a kernel per node chosen when the
+// executor is built, values in slots, activation buffers from a pool and released after their
+// last reader. Weights are views of the model's bytes; the model must outlive the executor.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "runtime/buffer_pool.h"
+#include "runtime/kernel.h"
+
+namespace effdl::runtime {
+
+struct ExecOptions {
+  int threads = 1;
+};
+
+class GraphExecutor {
+ public:
+  // Throws kUnsupported naming the first node without a kernel.
+  GraphExecutor(const ir::Model& model, const ir::Graph& graph, const ExecOptions& options);
+  ~GraphExecutor();
+
+  const ir::Graph& graph() const { return graph_; }
+  // Runs the graph. `inputs` in graph-input order, `captures` in graph.captures() order. Returns
+  // views of the outputs (valid until the next run or until the executor is destroyed).
+  std::vector<const RtTensor*> run(const std::vector<const RtTensor*>& inputs,
+                                   const std::vector<const RtTensor*>& captures = {});
+  // Graph inputs that are weights with an overridable default (IR < 4) may be omitted (nullptr).
+  size_t numInputs() const { return inputSlots_.size(); }
+  const BufferPool& pool() const { return pool_; }
+
+ private:
+  struct Slot {
+    RtTensor t;
+    int buffer = -1;       // pool buffer, or -1 (weight, caller's tensor, capture)
+    int64_t lastUse = -1;  // index of the last node that reads it; INT64_MAX for graph outputs
+    bool isWeight = false;
+  };
+  struct Step {
+    const ir::Node* node;
+    std::unique_ptr<Kernel> kernel;
+    std::vector<int> inputs, outputs, implicitInputs;  // slot ids, -1 for omitted
+    std::string description;
+  };
+  class StepIo;
+  friend class StepIo;
+
+  int slotOf(const ir::Value* v) const;
+  void releaseAfter(size_t stepIndex);
+
+  const ir::Model& model_;
+  const ir::Graph& graph_;
+  ExecOptions options_;
+  std::vector<Slot> slots_;
+  std::vector<const ir::Value*> slotValues_;
+  std::vector<Step> steps_;
+  std::vector<int> inputSlots_, captureSlots_, outputSlots_;
+  std::vector<RtTensor> outputCopies_;  // graph outputs that are inputs or weights
+  BufferPool pool_;
+};
+
+}  // namespace effdl::runtime

@@ -10,5 +10,6 @@ void registerInspect(CLI::App& app);
 void registerOptimize(CLI::App& app);
 void registerConvert(CLI::App& app);
 void registerPasses(CLI::App& app);
+void registerBench(CLI::App& app);
 
 }  // namespace effdl::cli

@@ -1,0 +1,114 @@
+// Session: inputs checked against the model (one error per mistake), outputs by graph order,
+// buffers reused across runs, and an op without a kernel named when the session is built.
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "runtime/random_inputs.h"
+#include "runtime/session.h"
+#include "test_util.h"
+
+namespace effdl::test {
+namespace {
+
+const char* kIdentity = R"(
+  <ir_version: 8, opset_import: ["" : 17]>
+  g (float[N,4] x, float[N,4] z) => (float[N,4] y, float[N,4] w) { y = Identity(x)  w = Identity(z) })";
+
+ir::Tensor floats(std::vector<int64_t> dims) {
+  int64_t n = 1;
+  for (auto d : dims) n *= d;
+  std::vector<float> v(static_cast<size_t>(n));
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i);
+  return ir::Tensor::fromVector(ir::DataType::kFloat, dims, v);
+}
+
+ErrorKind kindOf(const std::function<void()>& f, std::string* message = nullptr) {
+  try {
+    f();
+  } catch (const Error& e) {
+    if (message) *message = e.what();
+    return e.kind();
+  }
+  return ErrorKind::kInternal;
+}
+
+TEST(RuntimeSession, RunsAndReturnsOutputsInGraphOrder) {
+  auto m = parse(kIdentity);
+  runtime::Session s(*m, {1});
+  auto x = floats({2, 4}), z = floats({2, 4});
+  auto out = s.run({{"z", &z}, {"x", &x}});
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(out[0].sameContent(x));
+  EXPECT_EQ(out[1].dims(), (std::vector<int64_t>{2, 4}));
+}
+
+TEST(RuntimeSession, BadInputsAreUsageErrors) {
+  auto m = parse(kIdentity);
+  runtime::Session s(*m, {1});
+  auto x = floats({2, 4}), z = floats({2, 4}), z3 = floats({3, 4}), rank3 = floats({1, 2, 4}), wide = floats({2, 5});
+  auto ints = ir::Tensor::fromVector(ir::DataType::kInt64, {2, 4}, std::vector<int64_t>(8, 1));
+  std::string msg;
+  EXPECT_EQ(kindOf([&] { s.run({{"x", &x}, {"nope", &z}}); }, &msg), ErrorKind::kUsage);
+  EXPECT_NE(msg.find("no input named 'nope'"), std::string::npos) << msg;
+  EXPECT_EQ(kindOf([&] { s.run({{"x", &x}}); }, &msg), ErrorKind::kUsage);
+  EXPECT_NE(msg.find("input 'z' is missing"), std::string::npos) << msg;
+  EXPECT_EQ(kindOf([&] { s.run({{"x", &ints}, {"z", &z}}); }, &msg), ErrorKind::kUsage);
+  EXPECT_NE(msg.find("expected float, got int64"), std::string::npos) << msg;
+  EXPECT_EQ(kindOf([&] { s.run({{"x", &rank3}, {"z", &z}}); }, &msg), ErrorKind::kUsage);
+  EXPECT_NE(msg.find("expected rank 2"), std::string::npos) << msg;
+  EXPECT_EQ(kindOf([&] { s.run({{"x", &wide}, {"z", &z}}); }, &msg), ErrorKind::kUsage);
+  EXPECT_NE(msg.find("dim 1 must be 4"), std::string::npos) << msg;
+  EXPECT_EQ(kindOf([&] { s.run({{"x", &x}, {"z", &z3}}); }, &msg), ErrorKind::kUsage);
+  EXPECT_NE(msg.find("dim 'N' is 3 here but 2 in another input"), std::string::npos) << msg;
+}
+
+TEST(RuntimeSession, MissingKernelNamedAtBuild) {
+  auto m = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17, "com.example" : 1]>
+    g (float[2] x) => (float[2] y) { y = com.example.Mystery(x) })");
+  std::string msg;
+  EXPECT_EQ(kindOf([&] { runtime::Session s(*m); }, &msg), ErrorKind::kUnsupported);
+  EXPECT_NE(msg.find("(com.example.Mystery, opset 1): no kernel in effdl's runtime"), std::string::npos) << msg;
+}
+
+TEST(RuntimeSession, BuffersAreReusedAcrossRuns) {
+  auto m = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[64] x) => (float[64] y) { a = Identity(x)  b = Identity(a)  c = Identity(b)  y = Identity(c) })");
+  runtime::Session s(*m, {1});
+  auto x = floats({64});
+  s.run({{"x", &x}});
+  size_t capacity = s.pool().capacityBytes();
+  for (int i = 0; i < 5; ++i) s.run({{"x", &x}});
+  EXPECT_EQ(s.pool().capacityBytes(), capacity);
+  // A chain of in-place ops needs one buffer, not four.
+  EXPECT_LE(capacity, 2 * 64 * sizeof(float) + 128);
+}
+
+TEST(RandomInputs, DeterministicAndWithinGatherTable) {
+  auto m = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (int64[B,16] ids, float[B,3] f, float[50,4] table) => (float[B,16,4] y, float[B,3] g2)
+    { c = Cast <to = 7> (ids)  y = Gather(table, c)  g2 = Identity(f) })");
+  runtime::RandomInputOptions o;
+  o.seed = 7;
+  o.dims["B"] = 5;
+  auto a = runtime::makeRandomInputs(*m, o);
+  auto b = runtime::makeRandomInputs(*m, o);
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[0].second.dims(), (std::vector<int64_t>{5, 16}));
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(a[i].second.sameContent(b[i].second));
+  for (int64_t id : a[0].second.values<int64_t>()) {
+    EXPECT_GE(id, 0);
+    EXPECT_LT(id, 50);
+  }
+  for (float v : a[1].second.values<float>()) {
+    EXPECT_GE(v, -1.0f);
+    EXPECT_LT(v, 1.0f);
+  }
+  o.seed = 8;
+  EXPECT_FALSE(runtime::makeRandomInputs(*m, o)[1].second.sameContent(a[1].second));
+}
+
+}  // namespace
+}  // namespace effdl::test

@@ -148,7 +148,7 @@ GraphExecutor::GraphExecutor(const ir::Model& model, const ir::Graph& graph, con
     for (const ir::Value* in : n->implicitInputs()) st.implicitInputs.push_back(slotFor(in));
     auto opset = model.opsetFor(n->domain());
     int64_t version = opset ? *opset : 1;
-    KernelBuildContext ctx{*n, version, options.threads, {}};
+    KernelBuildContext ctx{*n, version, options.threads, &model, {}};
     for (const ir::Value* in : n->inputs()) ctx.constInputs.push_back(in && in->isConstant() ? &in->initializer() : nullptr);
     st.description = ctx.describe();
     const KernelEntry* e = kernelRegistry().find(n->domain(), n->opType(), version);

@@ -23,6 +23,7 @@ struct KernelBuildContext {
   const ir::Node& node;
   int64_t opset;  // of the node's domain
   int threads;
+  const ir::Model* model;  // for subgraph executors (If, Loop, Scan)
   // Per input: the constant value when the input is an initializer (nullptr otherwise).
   std::vector<const ir::Tensor*> constInputs;
 

@@ -10,10 +10,12 @@ class KernelRegistry;
 using RegisterFamily = void (*)(KernelRegistry&);
 
 void registerIdentityKernels(KernelRegistry& r);
+void registerControlFlowKernels(KernelRegistry& r);
 
 inline std::vector<RegisterFamily> kernelFamilies() {
   return {
       registerIdentityKernels,
+      registerControlFlowKernels,
   };
 }
 

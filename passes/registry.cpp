@@ -5,6 +5,7 @@
 #include "passes/cleanup/constants_to_initializers.h"
 #include "passes/cleanup/dedup_initializers.h"
 #include "passes/cleanup/eliminate_dead_code.h"
+#include "passes/cleanup/fold_constants.h"
 #include "passes/cleanup/eliminate_noop.h"
 #include "passes/cleanup/fold_batchnorm.h"
 #include "passes/cleanup/fold_shape_computations.h"
@@ -20,6 +21,7 @@ const std::vector<PassInfo>& passRegistry() {
       dedupInitializersInfo(),
       foldBatchnormInfo(),
       foldShapeComputationsInfo(),
+      foldConstantsInfo(),
   };
   return passes;
 }

@@ -35,6 +35,7 @@ const std::vector<std::string>& cleanupSteps() {
       "constants-to-initializers",
       "eliminate-noop",
       "fold-shapes",
+      "fold-constants",
       "dedup-initializers",
       "eliminate-dead",
   };

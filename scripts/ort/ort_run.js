@@ -8,6 +8,8 @@
 //   node ort_run.js compare MODEL_A MODEL_B (--input-dir DIR | --random SEED) [--expected-dir DIR] [--json]
 //                           [--threads N] [--graph-opt L]
 //   node ort_run.js batch JOBS.json [--threads N] [--graph-opt L] [--strict-expected]
+//   node ort_run.js bench MODEL [--threads N] [--warmup W] [--iters N] [--random SEED] [--dims name=value,...]
+//                         [--int-high N|auto] [--json]
 //
 // Input directories hold either input_<i>.pb (onnx.TensorProto; matched to the model inputs by the
 // proto's name when it names a model input, else by <i>) or <name>.npy files.
@@ -17,8 +19,8 @@
 //   1  compare: outputs differ (or expected mismatch with --expected-dir) / batch: some job failed /
 //      check: onnxruntime-node unusable
 //   2  usage or harness error (bad arguments, missing input files, ...)
-//   3  ORT cannot load or run model A, or the inputs are of an unsupported kind (sequence/optional/...):
-//      the caller should report "skipped: <message>"
+//   3  ORT cannot load or run model A (bench: the model), or the inputs are of an unsupported kind
+//      (sequence/optional/...): the caller should report "skipped: <message>"
 //   4  model A loads and runs but model B fails to load or run (a real failure of B)
 //
 // Options:
@@ -28,7 +30,7 @@
 
 const fs = require('fs');
 const path = require('path');
-const { decodeTensorProto, encodeTensorProto, NotATensorError, Writer, TYPED_ARRAY, numElements } =
+const { decodeTensorProto, encodeTensorProto, NotATensorError, Reader, Writer, TYPED_ARRAY, numElements } =
   require('./tensor_proto');
 const { decodeNpy, encodeNpy } = require('./npy');
 
@@ -433,14 +435,41 @@ function mulberry32(seed) {
   };
 }
 
-function randomInputs(session, seed) {
+const DEFAULT_INT_HIGH = 10;
+
+// Largest value + 1 that an integer input of this type can hold (random ints stay below it).
+const INT_TYPE_LIMIT = { int8: 128, uint8: 256, int16: 32768, uint16: 65536, int32: 2 ** 31, uint32: 2 ** 32 };
+
+// opts (all optional): dims { name: value } for symbolic dims (others become 1);
+// intHigh: integers are drawn from [0, intHigh) (default 10), or 'auto': for an input that indexes a
+// Gather (directly or through Cast/Reshape/Unsqueeze/Squeeze/Flatten/Identity), the size of the
+// table's gathered axis, like `effdl bench` does (needs modelPath; other inputs keep 10).
+function randomInputs(session, seed, opts = {}, modelPath = null) {
   checkTensorInputs(session);
   const rnd = mulberry32(Number(seed) ^ 0x9e3779b9);
+  const dimValues = opts.dims || {};
+  let autoBounds = null;
+  const intHighFor = (name, type) => {
+    let high = DEFAULT_INT_HIGH;
+    if (opts.intHigh === 'auto') {
+      if (!autoBounds) autoBounds = modelPath ? gatherIndexBounds(modelPath) : new Map();
+      if (autoBounds.has(name)) high = autoBounds.get(name);
+    } else if (opts.intHigh !== undefined && opts.intHigh !== null) {
+      high = opts.intHigh;
+    }
+    return Math.min(high, INT_TYPE_LIMIT[type] || high);
+  };
   return session.inputNames.map((n, i) => {
     const md = session.inputMetadata[i];
     const type = md.type;
-    const dims = (md.shape || []).map((d) => (typeof d === 'number' && d >= 0 ? d : 1));
+    const dims = (md.shape || []).map((d) => {
+      if (typeof d === 'number' && d >= 0) return d;
+      if (typeof d === 'string' && Object.prototype.hasOwnProperty.call(dimValues, d)) return dimValues[d];
+      return 1;
+    });
     const count = numElements(dims);
+    const isInt = !['string', 'float32', 'float64', 'float16', 'bool'].includes(type);
+    const high = isInt ? intHighFor(n, type) : DEFAULT_INT_HIGH;
     let data;
     if (type === 'string') {
       data = Array.from({ length: count }, () => `s${Math.floor(rnd() * 10)}`);
@@ -463,15 +492,142 @@ function randomInputs(session, seed) {
             break;
           case 'int64':
           case 'uint64':
-            data[k] = BigInt(Math.floor(r * 10));
+            data[k] = BigInt(Math.floor(r * high));
             break;
           default:
-            data[k] = Math.floor(r * 10);
+            data[k] = Math.floor(r * high);
         }
       }
     }
-    return { name: n, type, dims, data };
+    const t = { name: n, type, dims, data };
+    if (isInt) t.intHigh = high;
+    return t;
   });
+}
+
+
+// For `--int-high auto`: reads the model's graph (ModelProto.graph, top level only) and returns
+// Map(graph input name -> bound) for inputs used as Gather indices, the bound being the smallest
+// gathered-axis size over the Gathers reached. Tables are initializers or Constant nodes; a model
+// that cannot be parsed gives an empty map (every input then keeps the default bound).
+function gatherIndexBounds(modelPath) {
+  const bounds = new Map();
+  let buf;
+  try {
+    buf = fs.readFileSync(modelPath);
+  } catch (_) {
+    return bounds;
+  }
+  // A Reader over the length-delimited field at r's position; r moves past it.
+  const subReader = (r) => {
+    const len = r.uint();
+    if (r.pos + len > r.end) throw new Error('truncated field');
+    const sub = new Reader(r.buf, r.pos, r.pos + len);
+    r.pos += len;
+    return sub;
+  };
+  const str = (b) => Buffer.from(b.buffer, b.byteOffset, b.length).toString('utf8');
+  const tensorInfo = (r) => { // r: Reader over a TensorProto { dims = 1, name = 8 }
+    const info = { dims: [], name: '' };
+    while (!r.eof()) {
+      const tag = r.uint();
+      const field = Math.floor(tag / 8);
+      const wire = tag & 7;
+      if (field === 1 && wire === 0) info.dims.push(r.uint());
+      else if (field === 1 && wire === 2) {
+        const sub = subReader(r);
+        while (!sub.eof()) info.dims.push(sub.uint());
+      } else if (field === 8 && wire === 2) info.name = str(r.bytes());
+      else r.skip(wire);
+    }
+    return info;
+  };
+  try {
+    const shapes = new Map(); // tensor name -> dims of initializers / Constant outputs
+    const nodes = []; // { op, inputs, outputs, axis }
+    const graphInputs = [];
+    const top = new Reader(buf);
+    while (!top.eof()) {
+      const tag = top.uint();
+      if (tag !== ((7 << 3) | 2)) { top.skip(tag & 7); continue; } // ModelProto.graph
+      const g = subReader(top);
+      while (!g.eof()) {
+        const gt = g.uint();
+        const field = Math.floor(gt / 8);
+        if ((gt & 7) !== 2 || ![1, 5, 11].includes(field)) { g.skip(gt & 7); continue; }
+        const m = subReader(g);
+        if (field === 5) { // initializer
+          const info = tensorInfo(m);
+          shapes.set(info.name, info.dims);
+        } else if (field === 11) { // input: ValueInfoProto { name = 1 }
+          while (!m.eof()) {
+            const t = m.uint();
+            if (t === ((1 << 3) | 2)) graphInputs.push(str(m.bytes()));
+            else m.skip(t & 7);
+          }
+        } else { // node: NodeProto { input = 1, output = 2, op_type = 4, attribute = 5 }
+          const node = { op: '', inputs: [], outputs: [], axis: 0, value: null };
+          while (!m.eof()) {
+            const t = m.uint();
+            const f = Math.floor(t / 8);
+            if ((t & 7) !== 2) { m.skip(t & 7); continue; }
+            const b = m.bytes();
+            if (f === 1) node.inputs.push(str(b));
+            else if (f === 2) node.outputs.push(str(b));
+            else if (f === 4) node.op = str(b);
+            else if (f === 5) { // AttributeProto { name = 1, i = 3, t = 5 }
+              const a = new Reader(buf, m.pos - b.length, m.pos);
+              let aname = '';
+              let ival = null;
+              let tdims = null;
+              while (!a.eof()) {
+                const at = a.uint();
+                const af = Math.floor(at / 8);
+                if (af === 1 && (at & 7) === 2) aname = str(a.bytes());
+                else if (af === 3 && (at & 7) === 0) {
+                  const [lo, hi] = a.varint64();
+                  ival = Number(BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)));
+                } else if (af === 5 && (at & 7) === 2) {
+                  tdims = tensorInfo(subReader(a)).dims;
+                } else a.skip(at & 7);
+              }
+              if (aname === 'axis' && ival !== null) node.axis = ival;
+              if (aname === 'value' && tdims) node.value = tdims;
+            }
+          }
+          nodes.push(node);
+          if (node.op === 'Constant' && node.value && node.outputs[0]) shapes.set(node.outputs[0], node.value);
+        }
+      }
+    }
+    const PASS = new Set(['Cast', 'Reshape', 'Unsqueeze', 'Squeeze', 'Flatten', 'Identity']);
+    const visit = (value, depth, acc) => {
+      if (depth > 8) return;
+      for (const n of nodes) {
+        n.inputs.forEach((inp, k) => {
+          if (inp !== value) return;
+          if (n.op === 'Gather' && k === 1) {
+            const dims = shapes.get(n.inputs[0]);
+            if (!dims) return;
+            const axis = n.axis < 0 ? n.axis + dims.length : n.axis;
+            if (axis < 0 || axis >= dims.length || !(dims[axis] > 0)) return;
+            acc.bound = acc.bound === null ? dims[axis] : Math.min(acc.bound, dims[axis]);
+          } else if (PASS.has(n.op) && k === 0 && n.outputs[0]) {
+            visit(n.outputs[0], depth + 1, acc);
+          }
+        });
+      }
+    };
+    for (const name of graphInputs) {
+      if (shapes.has(name)) continue; // an initializer listed as an input
+      const acc = { bound: null };
+      visit(name, 0, acc);
+      if (acc.bound !== null) bounds.set(name, acc.bound);
+    }
+  } catch (_) {
+    return new Map();
+  }
+  return bounds;
 }
 
 // ---------------------------------------------------------------------------
@@ -537,7 +693,7 @@ async function runCompareJob(job, opts) {
     let inputs;
     try {
       if (job.random_seed !== null && job.random_seed !== undefined) {
-        inputs = randomInputs(sa, job.random_seed);
+        inputs = randomInputs(sa, job.random_seed, opts, job.a);
       } else {
         inputs = inputsFromDir(sa, job.input_dir);
       }
@@ -721,7 +877,7 @@ async function cmdRun(args) {
   try {
     let inputs;
     try {
-      inputs = args.random !== null ? randomInputs(session, args.random) : inputsFromDir(session, args.inputDir);
+      inputs = args.random !== null ? randomInputs(session, args.random, args, model) : inputsFromDir(session, args.inputDir);
     } catch (e) {
       if (e instanceof UnsupportedInputError) {
         process.stdout.write(`skipped: ${e.message}\n`);
@@ -830,12 +986,124 @@ async function cmdBatch(args) {
 }
 
 // ---------------------------------------------------------------------------
+// bench: session load time and per-run latency of one model in ORT, on seeded random inputs
+
+// Nearest-rank percentile of sorted values (the same definition as `effdl bench`).
+function percentile(sorted, p) {
+  if (!sorted.length) return 0;
+  const k = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, k === 0 ? 0 : k - 1)];
+}
+
+const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+async function cmdBench(args) {
+  const model = args.positional[0];
+  if (!model || args.positional.length > 1) {
+    throw new HarnessError('usage: bench MODEL [--threads N] [--warmup W] [--iters N] [--random SEED] ' +
+      '[--dims name=value,...] [--int-high N|auto] [--json]');
+  }
+  const seed = args.random !== null ? args.random : 0;
+  const skip = (message) => {
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify({
+        schema_version: 1, command: 'bench', ok: false, model, error: { kind: 'skipped', message },
+      })}\n`);
+    } else {
+      process.stdout.write(`skipped: ${message}\n`);
+    }
+    return EXIT.SKIP;
+  };
+  const ort = loadOrt();
+  if (!fs.existsSync(model)) throw new HarnessError(`model file not found: ${model}`);
+  let session;
+  const t0 = nowMs();
+  try {
+    session = await createSession(model, args);
+  } catch (e) {
+    if (e instanceof HarnessError) throw e;
+    return skip(`ORT cannot load model: ${errMessage(e)}`);
+  }
+  const loadMs = nowMs() - t0;
+  try {
+    let inputs;
+    try {
+      inputs = randomInputs(session, seed, args, model);
+    } catch (e) {
+      if (e instanceof UnsupportedInputError) return skip(e.message);
+      throw e;
+    }
+    // Feeds are built once: the timed loop measures session.run (which includes ORT's own copy of
+    // the outputs into JS memory), not input conversion.
+    const feeds = feedsFor(session, inputs);
+    const samples = [];
+    try {
+      for (let i = 0; i < args.warmup; i++) await session.run(feeds);
+      for (let i = 0; i < args.iters; i++) {
+        const s = process.hrtime.bigint();
+        await session.run(feeds);
+        samples.push(Number(process.hrtime.bigint() - s) / 1e6);
+      }
+    } catch (e) {
+      return skip(`ORT cannot run model: ${errMessage(e)}`);
+    }
+    const sorted = samples.slice().sort((x, y) => x - y);
+    const lat = {
+      p50: percentile(sorted, 50),
+      p90: percentile(sorted, 90),
+      min: sorted[0],
+      mean: samples.reduce((x, y) => x + y, 0) / samples.length,
+    };
+    const v = ort.env.versions || {};
+    if (args.json) {
+      process.stdout.write(`${JSON.stringify({
+        schema_version: 1,
+        command: 'bench',
+        ok: true,
+        runtime: 'onnxruntime-node',
+        ort_version: v.node || null,
+        model,
+        threads: args.threads,
+        warmup: args.warmup,
+        iterations: args.iters,
+        seed,
+        session_load_ms: loadMs,
+        latency_ms: lat,
+        inputs: inputs.map((t) => ({
+          name: t.name, type: t.type, shape: t.dims, ...(t.intHigh !== undefined ? { int_high: t.intHigh } : {}),
+        })),
+      })}\n`);
+    } else {
+      const ms = (x) => (x < 1 ? `${(x * 1000).toFixed(1)} us` : `${x.toFixed(3)} ms`);
+      const thr = args.threads === 0 ? "ORT's default threads" : `${args.threads} thread${args.threads === 1 ? '' : 's'}`;
+      process.stdout.write(`${model}  (onnxruntime-node ${v.node || '?'}, ${thr}, ${args.iters} runs after ` +
+        `${args.warmup} warm-up)\n`);
+      process.stdout.write(`  latency    p50 ${ms(lat.p50)}   p90 ${ms(lat.p90)}   min ${ms(lat.min)}   mean ${ms(lat.mean)}\n`);
+      process.stdout.write(`  session load ${ms(loadMs)}\n`);
+      for (const t of inputs) {
+        process.stdout.write(`  input '${t.name}' ${t.type} [${t.dims}]` +
+          `${t.intHigh !== undefined ? ` values in [0, ${t.intHigh})` : ''}\n`);
+      }
+    }
+    return EXIT.OK;
+  } finally {
+    await releaseSession(session);
+  }
+}
+
+// ---------------------------------------------------------------------------
 // argument parsing
 
 function parseArgs(argv) {
   const args = {
     cmd: argv[0], positional: [], inputDir: null, outputDir: null, expectedDir: null, random: null,
     threads: 1, graphOpt: 'all', json: false, verbose: false, strictExpected: false, rtol: 1e-3, atol: 1e-5,
+    warmup: 5, iters: 50, dims: {}, intHigh: null,
+  };
+  const nonNegInt = (v, flag) => {
+    const n = Number(v);
+    if (!/^\d+$/.test(String(v)) || !Number.isSafeInteger(n)) throw new HarnessError(`${flag} needs a non-negative integer`);
+    return n;
   };
   const need = (i, flag) => {
     if (i + 1 >= argv.length) throw new HarnessError(`${flag} needs a value`);
@@ -867,6 +1135,28 @@ function parseArgs(argv) {
         args.graphOpt = v;
         break;
       }
+      case '--warmup': args.warmup = nonNegInt(need(i, a), a); i++; break;
+      case '--iters': {
+        args.iters = nonNegInt(need(i, a), a); i++;
+        if (args.iters < 1) throw new HarnessError('--iters must be at least 1');
+        break;
+      }
+      case '--dims': {
+        for (const kv of need(i, a).split(',').filter((x) => x)) {
+          const m = /^([^=]+)=(\d+)$/.exec(kv);
+          if (!m) throw new HarnessError(`--dims takes name=value,... (got '${kv}')`);
+          args.dims[m[1]] = nonNegInt(m[2], '--dims');
+        }
+        i++;
+        break;
+      }
+      case '--int-high': {
+        const v = need(i, a); i++;
+        if (v === 'auto') { args.intHigh = 'auto'; break; }
+        args.intHigh = nonNegInt(v, '--int-high (or auto)');
+        if (args.intHigh < 1) throw new HarnessError('--int-high must be at least 1');
+        break;
+      }
       case '--rtol': args.rtol = Number(need(i, a)); i++; break;
       case '--atol': args.atol = Number(need(i, a)); i++; break;
       case '--json': args.json = true; break;
@@ -885,6 +1175,10 @@ const USAGE = `usage:
   ort_run.js run MODEL (--input-dir DIR | --random SEED) --output-dir OUT [--threads N] [--graph-opt L]
   ort_run.js compare MODEL_A MODEL_B (--input-dir DIR | --random SEED) [--expected-dir DIR] [--json]
   ort_run.js batch JOBS.json [--verbose] [--strict-expected]
+  ort_run.js bench MODEL [--threads N] [--warmup W] [--iters N] [--random SEED] [--dims name=value,...]
+                   [--int-high N|auto] [--json]
+random inputs (run/compare/batch/bench): symbolic dims are 1 unless given with --dims; integers are
+drawn from [0, --int-high) (default 10; auto: Gather index inputs stay within their table)
 exit codes: 0 ok/identical, 1 different, 2 usage/harness error, 3 model A not loadable/runnable by ORT
 (skip), 4 model B failed`;
 
@@ -897,6 +1191,7 @@ async function main(argv) {
       case 'run': return await cmdRun(args);
       case 'compare': return await cmdCompare(args);
       case 'batch': return await cmdBatch(args);
+      case 'bench': return await cmdBench(args);
       case undefined:
       case '-h':
       case '--help':
@@ -908,6 +1203,11 @@ async function main(argv) {
   } catch (e) {
     if (e instanceof HarnessError) {
       process.stderr.write(`error: ${e.message}\n`);
+      if (args && args.cmd === 'bench' && args.json) {
+        process.stdout.write(`${JSON.stringify({
+          schema_version: 1, command: 'bench', ok: false, error: { kind: 'error', message: e.message },
+        })}\n`);
+      }
       return EXIT.USAGE;
     }
     // ORT not installed etc.

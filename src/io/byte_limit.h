@@ -22,11 +22,12 @@ inline uint64_t materializedBytes(const ir::Tensor& t) {
 }
 
 // Throws kUnsupported when `need` exceeds `maxBytes`. A file that is merely large is valid, so
-// this is "unsupported" (raise the limit), not "invalid".
+// this is "unsupported" (raise the limit), not "invalid". Readers of several tensors pass what
+// is left after the earlier ones, hence the wording.
 inline void checkByteLimit(uint64_t need, uint64_t maxBytes, const std::string& what) {
   if (need > maxBytes)
-    throwUnsupported(what + ": needs " + std::to_string(need) + " bytes, above the limit of " +
-                     std::to_string(maxBytes) + " bytes");
+    throwUnsupported(what + ": needs " + std::to_string(need) + " bytes, more than the " + std::to_string(maxBytes) +
+                     " bytes left under the byte limit");
 }
 
 // A zeroed buffer of `size` bytes (size already checked against the limit); running out of

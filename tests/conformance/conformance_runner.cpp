@@ -127,6 +127,24 @@ bool compare(const ir::Tensor& got, const ir::Tensor& want, const Tolerance& tol
   switch (want.dtype()) {
     case ir::DataType::kFloat: return closeAs<float>(got, want, tol, why);
     case ir::DataType::kDouble: return closeAs<double>(got, want, tol, why);
+    case ir::DataType::kBfloat16: {
+      // ONNX 1.12's reference truncates float to bfloat16 where runtimes round to nearest: allow
+      // one bfloat16 ulp (2^-7 relative).
+      auto g = got.values<uint16_t>();
+      auto w = want.values<uint16_t>();
+      for (size_t i = 0; i < w.size(); ++i) {
+        uint32_t gb = static_cast<uint32_t>(g[i]) << 16, wb = static_cast<uint32_t>(w[i]) << 16;
+        float a, b;
+        std::memcpy(&a, &gb, 4);
+        std::memcpy(&b, &wb, 4);
+        if (std::isnan(a) && std::isnan(b)) continue;
+        if (!(std::fabs(a - b) <= std::fabs(b) / 128.0) && a != b) {
+          why = "element " + std::to_string(i) + ": got " + std::to_string(a) + ", expected " + std::to_string(b);
+          return false;
+        }
+      }
+      return true;
+    }
     case ir::DataType::kFloat16: {
       auto g = got.values<uint16_t>();
       auto w = want.values<uint16_t>();
@@ -151,7 +169,23 @@ bool compare(const ir::Tensor& got, const ir::Tensor& want, const Tolerance& tol
 
 enum class Outcome { kPass, kFail, kSkip };
 
+// Cases whose test data contradicts their own model (ONNX 1.12), skipped with the reason.
+const std::map<std::string, std::string>& brokenTestData() {
+  static const std::map<std::string, std::string> cases = {
+      {"test_castlike_BFLOAT16_to_FLOAT", "input 'like' is [1] in the test data but [3,4] in the model"},
+      {"test_castlike_BFLOAT16_to_FLOAT_expanded", "input 'like' is [1] in the test data but [3,4] in the model"},
+      {"test_castlike_FLOAT_to_BFLOAT16", "input 'like' is [1] in the test data but [3,4] in the model"},
+      {"test_castlike_FLOAT_to_BFLOAT16_expanded", "input 'like' is [1] in the test data but [3,4] in the model"},
+  };
+  return cases;
+}
+
 Outcome runCase(const fs::path& caseDir, std::string& message) {
+  auto broken = brokenTestData().find(caseDir.filename().string());
+  if (broken != brokenTestData().end()) {
+    message = "broken test data: " + broken->second;
+    return Outcome::kSkip;
+  }
   try {
     auto model = ir::loadModel(caseDir / "model.onnx");
     runtime::Session session(*model, runtime::SessionOptions{1});
@@ -165,7 +199,12 @@ Outcome runCase(const fs::path& caseDir, std::string& message) {
         // Test data may omit trailing optional inputs or feed initializer-backed ones.
         if (inputs.size() < ins.size()) throwUnsupported("test data has fewer inputs than the model");
       }
-      for (size_t i = 0; i < ins.size(); ++i) named.push_back({ins[i]->name(), &inputs[i]});
+      for (size_t i = 0; i < ins.size(); ++i) {
+        // ONNX's test data stores bfloat16 tensors as uint16 (same bits): relabel them.
+        if (inputs[i].dtype() == ir::DataType::kUint16 && ins[i]->type().elemType == ir::DataType::kBfloat16)
+          inputs[i] = ir::Tensor::fromBytes(ir::DataType::kBfloat16, inputs[i].dims(), inputs[i].data(), inputs[i].nbytes());
+        named.push_back({ins[i]->name(), &inputs[i]});
+      }
       auto outputs = session.run(named);
       if (outputs.size() < expected.size()) {
         message = "fewer outputs than expected";
@@ -176,6 +215,9 @@ Outcome runCase(const fs::path& caseDir, std::string& message) {
       if (it != tolerances().end()) tol = it->second;
       for (size_t i = 0; i < expected.size(); ++i) {
         std::string why;
+        if (expected[i].dtype() == ir::DataType::kUint16 && outputs[i].dtype() == ir::DataType::kBfloat16)
+          expected[i] = ir::Tensor::fromBytes(ir::DataType::kBfloat16, expected[i].dims(), expected[i].data(),
+                                              expected[i].nbytes());
         if (!compare(outputs[i], expected[i], tol, why)) {
           message = e.path().filename().string() + " output " + std::to_string(i) + ": " + why;
           return Outcome::kFail;

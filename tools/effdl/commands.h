@@ -11,5 +11,6 @@ void registerOptimize(CLI::App& app);
 void registerConvert(CLI::App& app);
 void registerPasses(CLI::App& app);
 void registerBench(CLI::App& app);
+void registerRun(CLI::App& app);
 
 }  // namespace effdl::cli

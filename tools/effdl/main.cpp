@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
       "  effdl inspect model.onnx\n"
       "  effdl optimize model.onnx -o model.opt.onnx\n"
       "  effdl optimize model.onnx --passes cleanup,fold-batchnorm --verify --json\n"
+      "  effdl run model.onnx --input input=x.npy --output-dir out/\n"
       "  effdl bench model.onnx --threads 1\n"
       "  effdl passes\n"
       "Exit codes: 0 ok, 1 usage, 2 invalid model, 3 unsupported, 4 I/O, 5 gate failed, 6 batch partly failed,\n"
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
   effdl::cli::registerOptimize(app);
   effdl::cli::registerConvert(app);
   effdl::cli::registerPasses(app);
+  effdl::cli::registerRun(app);
   effdl::cli::registerBench(app);
   try {
     app.parse(argc, argv);

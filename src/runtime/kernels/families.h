@@ -10,12 +10,38 @@ class KernelRegistry;
 using RegisterFamily = void (*)(KernelRegistry&);
 
 void registerIdentityKernels(KernelRegistry& r);
+void registerElementwiseKernels(KernelRegistry& r);  // kernels/elementwise*.cpp, activations.cpp, where.cpp
 void registerControlFlowKernels(KernelRegistry& r);
+void registerReduceKernels(KernelRegistry& r);
+void registerSoftmaxKernels(KernelRegistry& r);
+void registerPoolKernels(KernelRegistry& r);
+void registerNormalizationKernels(KernelRegistry& r);
+void registerResizeKernels(KernelRegistry& r);
+void registerShapeKernels(KernelRegistry& r);
+void registerLayoutKernels(KernelRegistry& r);
+void registerGatherScatterKernels(KernelRegistry& r);
+void registerCastKernels(KernelRegistry& r);
+void registerSortSearchKernels(KernelRegistry& r);
+void registerEinsumKernels(KernelRegistry& r);
+void registerConvMatMulKernels(KernelRegistry& r);  // kernels/conv.cpp, kernels/matmul.cpp
 
 inline std::vector<RegisterFamily> kernelFamilies() {
   return {
       registerIdentityKernels,
+      registerElementwiseKernels,
       registerControlFlowKernels,
+      registerReduceKernels,
+      registerSoftmaxKernels,
+      registerPoolKernels,
+      registerNormalizationKernels,
+      registerResizeKernels,
+      registerShapeKernels,
+      registerLayoutKernels,
+      registerGatherScatterKernels,
+      registerCastKernels,
+      registerSortSearchKernels,
+      registerEinsumKernels,
+      registerConvMatMulKernels,
   };
 }
 

@@ -1,0 +1,53 @@
+// Helpers shared by the shape and data-movement kernels (shape_ops, layout_ops, gather_scatter,
+// cast, sort_search, einsum): reading index tensors, normalising axes, output sizes checked
+// against the runtime's limit, and one strided byte copy that serves Transpose, Slice, Expand,
+// DepthToSpace and friends for every dtype (they move bytes, never interpret them).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/kernel.h"
+
+namespace effdl::runtime::shape_detail {
+
+// Input i, or a run error naming the node when it is omitted.
+const RtTensor& requireInput(const KernelIo& io, size_t i);
+// Input i, or nullptr when it is omitted or beyond the node's inputs.
+const RtTensor* optionalInput(const KernelIo& io, size_t i);
+// Bytes per element; a run error for dtypes without a fixed size (string, undefined).
+size_t elementSize(const KernelIo& io, const RtTensor& t);
+
+// An int32/int64 tensor's values (a run error for other dtypes), named `what` in errors.
+std::vector<int64_t> readInts(const KernelIo& io, const RtTensor& t, const char* what);
+// The single value of a one-element int32/int64 tensor.
+int64_t readScalarInt(const KernelIo& io, const RtTensor& t, const char* what);
+// Any numeric tensor's single value as int64 (truncating floats; OneHot's depth may be float).
+int64_t readScalarAsInt(const KernelIo& io, const RtTensor& t, const char* what);
+
+// axis in [-rank, rank) → [0, rank), or a run error.
+int64_t normalizeAxis(const KernelIo& io, int64_t axis, int64_t rank, const char* what);
+
+// Row-major element strides.
+std::vector<int64_t> contiguousStrides(const Shape& dims);
+// Element count, or a run error when a dim is negative or the product overflows.
+int64_t checkedNumel(const KernelIo& io, const Shape& dims);
+// A run error when a tensor of this shape would exceed runtimeMaxTensorBytes().
+void checkTensorSize(const KernelIo& io, ir::DataType dtype, const Shape& dims);
+// allocOutput / allocOutputInPlace after checkTensorSize.
+RtTensor& allocChecked(KernelIo& io, size_t i, ir::DataType dtype, const Shape& dims);
+RtTensor& allocInPlaceChecked(KernelIo& io, size_t i, size_t j, ir::DataType dtype, const Shape& dims);
+// Copies x's bytes into y unless the executor gave y x's buffer.
+void copyUnlessSame(RtTensor& y, const RtTensor& x);
+
+// dst (contiguous, row-major over `dims`) = src[sum(index[k] * srcStrides[k])]. Strides are in
+// elements and may be 0 (broadcast) or negative (reversed slices).
+void stridedCopy(void* dst, const void* src, const Shape& dims, const std::vector<int64_t>& srcStrides,
+                 size_t elemSize);
+// dst = src transposed: output dim k is input dim perm[k].
+void transposeCopy(void* dst, const void* src, const Shape& inDims, const std::vector<int64_t>& perm, size_t elemSize);
+// Writes `count` copies of the element at `elem`.
+void fillElements(void* dst, int64_t count, const void* elem, size_t elemSize);
+
+}  // namespace effdl::runtime::shape_detail

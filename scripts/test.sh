@@ -18,8 +18,9 @@ stage "release build"
 
 # The library, its tests and the binary again under AddressSanitizer + UndefinedBehaviorSanitizer
 # (clang), in a separate tree so the Release build stays fast.
+# (-Werror is enforced by the Release tree; clang's extra warnings are reported here, not fatal.)
 CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEFFDL_SANITIZE=ON \
-  -DEFFDL_WERROR=$werror >/dev/null
+  -DEFFDL_WERROR=OFF >/dev/null
 cmake --build build-asan
 stage "sanitizer build"
 ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -j"$(nproc)" >build-asan/ctest.log 2>&1 || {

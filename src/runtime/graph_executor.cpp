@@ -104,7 +104,7 @@ class GraphExecutor::StepIo final : public KernelIo {
 
 // ------------------------------------------------------------------------------------- building
 GraphExecutor::GraphExecutor(const ir::Model& model, const ir::Graph& graph, const ExecOptions& options)
-    : model_(model), graph_(graph), options_(options) {
+    : graph_(graph), options_(options) {
   std::unordered_map<const ir::Value*, int> index;
   auto addSlot = [&](const ir::Value* v) {
     auto it = index.find(v);

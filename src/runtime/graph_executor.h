@@ -51,7 +51,6 @@ class GraphExecutor {
   int slotOf(const ir::Value* v) const;
   void releaseAfter(size_t stepIndex);
 
-  const ir::Model& model_;
   const ir::Graph& graph_;
   ExecOptions options_;
   std::vector<Slot> slots_;

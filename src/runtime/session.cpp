@@ -17,7 +17,7 @@ int availableCores() {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-Session::Session(const ir::Model& model, const SessionOptions& options) : model_(model) {
+Session::Session(const ir::Model& model, const SessionOptions& options) {
   threads_ = options.threads > 0 ? options.threads : availableCores();
   for (const auto* list : {&model.graph->inputs(), &model.graph->outputs()})
     for (const ir::Value* v : *list)

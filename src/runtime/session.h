@@ -45,7 +45,6 @@ class Session {
  private:
   void checkInput(const ir::Value& v, const RtTensor& t, std::map<std::string, int64_t>& symbols) const;
 
-  const ir::Model& model_;
   std::unique_ptr<GraphExecutor> executor_;
   std::vector<const ir::Value*> inputs_, outputs_;
   std::vector<int> inputPosition_;  // executor input index for each of inputs_

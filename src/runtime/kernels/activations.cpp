@@ -14,9 +14,9 @@ namespace {
 
 using namespace elementwise;
 
-template <typename C>
+template <bool kFma, typename C>
 C expm1Of(C x) {
-  if constexpr (std::is_same_v<C, float>) return fastExpm1(x);
+  if constexpr (std::is_same_v<C, float>) return fastExpm1<kFma>(x);
   else return std::expm1(x);
 }
 
@@ -29,32 +29,44 @@ struct LeakyReluOp {
   C alpha;
   C operator()(C x) const { return selectBits(x < 0, x * alpha, x); }
 };
+// Functors with eval<kFma> use vector_math.h for float (see applyUnary in elementwise.h).
 template <typename C>
 struct EluOp {
   C alpha;
-  C operator()(C x) const { return selectBits(x < 0, alpha * expm1Of(x), x); }
+  template <bool kFma>
+  C eval(C x) const {
+    return selectBits(x < 0, alpha * expm1Of<kFma>(x), x);
+  }
 };
 template <typename C>
 struct SeluOp {
   C alpha, gamma;
-  C operator()(C x) const { return gamma * selectBits(x <= 0, alpha * expm1Of(x), x); }
+  template <bool kFma>
+  C eval(C x) const {
+    return gamma * selectBits(x <= 0, alpha * expm1Of<kFma>(x), x);
+  }
 };
 template <typename C>
 struct CeluOp {
   C alpha;
-  C operator()(C x) const { return selectBits(x < 0, alpha * expm1Of(x / alpha), x); }
+  template <bool kFma>
+  C eval(C x) const {
+    return selectBits(x < 0, alpha * expm1Of<kFma>(x / alpha), x);
+  }
 };
 template <typename C>
 struct SigmoidOp {
-  C operator()(C x) const {
-    if constexpr (std::is_same_v<C, float>) return fastSigmoid(x);
+  template <bool kFma>
+  C eval(C x) const {
+    if constexpr (std::is_same_v<C, float>) return fastSigmoid<kFma>(x);
     else return C(1) / (C(1) + std::exp(-x));
   }
 };
 template <typename C>
 struct TanhOp {
-  C operator()(C x) const {
-    if constexpr (std::is_same_v<C, float>) return fastTanh(x);
+  template <bool kFma>
+  C eval(C x) const {
+    if constexpr (std::is_same_v<C, float>) return fastTanh<kFma>(x);
     else return std::tanh(x);
   }
 };

@@ -238,9 +238,9 @@ void referenceConv(const Geometry& g, bool transposed, const T* x, const T* w, c
 class ConvKernel : public Kernel {
  public:
   ConvKernel(const KernelBuildContext& ctx, ConvAttrs attrs) : attrs_(std::move(attrs)), describe_(ctx.describe()) {
-    constW_ = ctx.constInput(1);
+    if (const ir::Tensor* w = ctx.constInput(1)) constW_ = *w;
     hasBias_ = ctx.numInputs() > 2 && ctx.input(2) != nullptr;
-    constB_ = hasBias_ ? ctx.constInput(2) : nullptr;
+    if (const ir::Tensor* b = hasBias_ ? ctx.constInput(2) : nullptr) constB_ = *b;
     for (size_t i = 0; i < std::min<size_t>(ctx.numInputs(), 3); ++i) {
       const ir::Value* v = ctx.input(i);
       if (!v) continue;
@@ -460,8 +460,8 @@ class ConvKernel : public Kernel {
 
   ConvAttrs attrs_;
   std::string describe_;
-  const ir::Tensor* constW_ = nullptr;
-  const ir::Tensor* constB_ = nullptr;
+  // Constant weight and bias: views sharing the model's bytes (the copies keep them alive).
+  std::optional<ir::Tensor> constW_, constB_;
   bool hasBias_ = false;
   std::vector<Plan> plans_;
   std::vector<std::pair<memory::desc, memory>> weights_;  // constant weights per layout

@@ -1,9 +1,30 @@
 // Shared helpers of the elementwise kernel files (see elementwise.h).
 #include "runtime/kernels/elementwise.h"
 
+#include <cstdlib>
+
 #include "runtime/kernels/families.h"
 
 namespace effdl::runtime::elementwise {
+
+SimdLevel detectSimdLevel() {
+#if EFFDL_EW_WIDE
+  __builtin_cpu_init();  // may run before libgcc's own constructor has
+  SimdLevel level = SimdLevel::kBaseline;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) level = SimdLevel::kAvx2;
+  if (level == SimdLevel::kAvx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+    level = SimdLevel::kAvx512;
+  if (const char* cap = std::getenv("EFFDL_ELEMENTWISE_SIMD")) {
+    const std::string c = cap;
+    if (c == "baseline") level = SimdLevel::kBaseline;
+    else if (c == "avx2" && level == SimdLevel::kAvx512) level = SimdLevel::kAvx2;
+  }
+  return level;
+#else
+  return SimdLevel::kBaseline;
+#endif
+}
 
 std::string dtypeSetString(uint32_t set) {
   std::string s;

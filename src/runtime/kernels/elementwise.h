@@ -19,13 +19,14 @@
 #include "runtime/kernels/half.h"
 #include "runtime/kernels/vector_math.h"
 
-// GCC clones the float32 loops for AVX2 and AVX-512 and picks one through an ifunc at load time
-// (the build targets baseline x86-64, where loops run 4 floats at a time). Clang cannot clone
-// templates; there the loops stay baseline.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define EFFDL_TARGET_CLONES __attribute__((target_clones("default", "avx2", "arch=x86-64-v4")))
+// The float32 loops are also compiled for AVX2+FMA and for AVX-512 and picked at run time (the
+// build targets baseline x86-64, where a loop handles 4 floats at a time and never fuses a*b+c).
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define EFFDL_EW_WIDE 1
+#define EFFDL_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define EFFDL_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
 #else
-#define EFFDL_TARGET_CLONES
+#define EFFDL_EW_WIDE 0
 #endif
 
 namespace effdl::runtime::elementwise {
@@ -134,16 +135,27 @@ C wrapNeg(C x) {
 }
 
 // ------------------------------------------------------------------------------- loops
-namespace detail {
+// The widest loop flavour this CPU runs; EFFDL_ELEMENTWISE_SIMD=baseline|avx2 caps it (to test
+// the narrower paths on a wide machine).
+enum class SimdLevel { kBaseline, kAvx2, kAvx512 };
+SimdLevel detectSimdLevel();
+// Read per row of a broadcast loop, so it is a variable, not a call (kBaseline until set).
+inline const SimdLevel kSimdLevel = detectSimdLevel();
+inline SimdLevel simdLevel() { return kSimdLevel; }
 
-template <typename TI, typename TO, typename Op>
-[[gnu::always_inline]] inline void unaryLoopImpl(const TI* __restrict x, TO* __restrict y, int64_t n, const Op& op) {
-  for (int64_t i = 0; i < n; ++i) y[i] = op(x[i]);
+// A functor may offer `template <bool kFma> C eval(C) const` (vector_math.h's functions take the
+// same flag); the wide loops call eval<true>, the baseline ones eval<false> or operator().
+template <bool kFma, typename Op, typename C>
+[[gnu::always_inline]] inline auto applyUnary(const Op& op, C x) {
+  if constexpr (requires { op.template eval<kFma>(x); }) return op.template eval<kFma>(x);
+  else return op(x);
 }
 
-template <typename TI, typename TO, typename Op>
-EFFDL_TARGET_CLONES void unaryLoopWide(const TI* __restrict x, TO* __restrict y, int64_t n, const Op& op) {
-  unaryLoopImpl(x, y, n, op);
+namespace detail {
+
+template <bool kFma, typename TI, typename TO, typename Op>
+[[gnu::always_inline]] inline void unaryLoopImpl(const TI* __restrict x, TO* __restrict y, int64_t n, const Op& op) {
+  for (int64_t i = 0; i < n; ++i) y[i] = applyUnary<kFma>(op, x[i]);
 }
 
 // av/bv: whether a/b advance along the run (else they are one value repeated).
@@ -164,18 +176,31 @@ template <typename TA, typename TB, typename TO, typename Op>
   }
 }
 
-template <typename TA, typename TB, typename TO, typename Op>
-EFFDL_TARGET_CLONES void binaryLoopWide(const TA* __restrict a, const TB* __restrict b, TO* __restrict o, int64_t n,
-                                        bool av, bool bv, const Op& op) {
+#if EFFDL_EW_WIDE
+template <typename Op>
+EFFDL_TARGET_AVX2 void unaryLoopAvx2(const float* __restrict x, float* __restrict y, int64_t n, const Op& op) {
+  unaryLoopImpl<true>(x, y, n, op);
+}
+template <typename Op>
+EFFDL_TARGET_AVX512 void unaryLoopAvx512(const float* __restrict x, float* __restrict y, int64_t n, const Op& op) {
+  unaryLoopImpl<true>(x, y, n, op);
+}
+template <typename Op>
+EFFDL_TARGET_AVX2 void binaryLoopAvx2(const float* __restrict a, const float* __restrict b, float* __restrict o,
+                                      int64_t n, bool av, bool bv, const Op& op) {
   binaryLoopImpl(a, b, o, n, av, bv, op);
 }
+template <typename Op>
+EFFDL_TARGET_AVX512 void binaryLoopAvx512(const float* __restrict a, const float* __restrict b, float* __restrict o,
+                                          int64_t n, bool av, bool bv, const Op& op) {
+  binaryLoopImpl(a, b, o, n, av, bv, op);
+}
+#endif
 
 constexpr int64_t kBlock = 256;  // elements converted at a time for 16-bit floats
 
 }  // namespace detail
 
-// y[i] = op(x[i]) over n contiguous elements; op works on compute types. y may be x itself
-// (in-place): each element is read before it is written.
 // An op may bring its own loop over arrays of its compute type, `op.array(x, y, n)`, when the
 // compiler cannot vectorise the elementwise form (Sqrt).
 template <typename TI, typename TO, typename Op>
@@ -190,15 +215,21 @@ void unaryLoop(const TI* x, TO* y, int64_t n, const Op& op) {
       const int64_t m = std::min(detail::kBlock, n - s);
       for (int64_t i = 0; i < m; ++i) xb[i] = toCompute(x[s + i]);
       if constexpr (kHasArray) op.array(xb, yb, m);
-      else detail::unaryLoopImpl(xb, yb, m, op);
+      else detail::unaryLoopImpl<false>(xb, yb, m, op);
       for (int64_t i = 0; i < m; ++i) y[s + i] = fromCompute<TO>(yb[i]);
     }
   } else if constexpr (kHasArray) {
     op.array(x, y, n);
-  } else if constexpr (std::is_same_v<TI, float> && std::is_same_v<TO, float>) {
-    detail::unaryLoopWide(x, y, n, op);
+  } else if constexpr (EFFDL_EW_WIDE && std::is_same_v<TI, float> && std::is_same_v<TO, float>) {
+#if EFFDL_EW_WIDE
+    switch (simdLevel()) {
+      case SimdLevel::kAvx512: return detail::unaryLoopAvx512(x, y, n, op);
+      case SimdLevel::kAvx2: return detail::unaryLoopAvx2(x, y, n, op);
+      case SimdLevel::kBaseline: return detail::unaryLoopImpl<false>(x, y, n, op);
+    }
+#endif
   } else {
-    detail::unaryLoopImpl(x, y, n, op);
+    detail::unaryLoopImpl<false>(x, y, n, op);
   }
 }
 
@@ -223,8 +254,15 @@ void binaryLoop(const TA* a, const TB* b, TO* o, int64_t n, bool av, bool bv, co
       detail::binaryLoopImpl(ab, bb, ob, m, av, bv, op);
       for (int64_t i = 0; i < m; ++i) o[s + i] = fromCompute<TO>(ob[i]);
     }
-  } else if constexpr (std::is_same_v<TA, float> && std::is_same_v<TB, float> && std::is_same_v<TO, float>) {
-    detail::binaryLoopWide(a, b, o, n, av, bv, op);
+  } else if constexpr (EFFDL_EW_WIDE && std::is_same_v<TA, float> && std::is_same_v<TB, float> &&
+                       std::is_same_v<TO, float>) {
+#if EFFDL_EW_WIDE
+    switch (simdLevel()) {
+      case SimdLevel::kAvx512: return detail::binaryLoopAvx512(a, b, o, n, av, bv, op);
+      case SimdLevel::kAvx2: return detail::binaryLoopAvx2(a, b, o, n, av, bv, op);
+      case SimdLevel::kBaseline: return detail::binaryLoopImpl(a, b, o, n, av, bv, op);
+    }
+#endif
   } else {
     detail::binaryLoopImpl(a, b, o, n, av, bv, op);
   }

@@ -38,15 +38,17 @@ struct SignOp {
 };
 template <typename C>
 struct ExpOp {
-  C operator()(C x) const {
-    if constexpr (std::is_same_v<C, float>) return fastExp(x);
+  template <bool kFma>
+  C eval(C x) const {
+    if constexpr (std::is_same_v<C, float>) return fastExp<kFma>(x);
     else return std::exp(x);
   }
 };
 template <typename C>
 struct ErfOp {
-  C operator()(C x) const {
-    if constexpr (std::is_same_v<C, float>) return fastErf(x);
+  template <bool kFma>
+  C eval(C x) const {
+    if constexpr (std::is_same_v<C, float>) return fastErf<kFma>(x);
     else return std::erf(x);
   }
 };

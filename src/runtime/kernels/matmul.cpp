@@ -61,10 +61,10 @@ void checkDtypes(const KernelBuildContext& ctx, size_t count) {
 // y[M,N] = alpha · op(a)[M,K] · op(B)[K,N] + bias[N] (+ y, when `accumulate`: y was prefilled).
 class ConstWeightGemm {
  public:
-  ConstWeightGemm(const ir::Tensor& b, bool transA, bool transB, float alpha, std::vector<float> bias, bool accumulate)
-      : b_(b), transA_(transA), transB_(transB), alpha_(alpha), bias_(std::move(bias)), accumulate_(accumulate) {
-    K_ = transB ? b.dims()[1] : b.dims()[0];
-    N_ = transB ? b.dims()[0] : b.dims()[1];
+  ConstWeightGemm(ir::Tensor b, bool transA, bool transB, float alpha, std::vector<float> bias, bool accumulate)
+      : b_(std::move(b)), transA_(transA), transB_(transB), alpha_(alpha), bias_(std::move(bias)), accumulate_(accumulate) {
+    K_ = transB ? b_.dims()[1] : b_.dims()[0];
+    N_ = transB ? b_.dims()[0] : b_.dims()[1];
   }
   int64_t K() const { return K_; }
   int64_t N() const { return N_; }
@@ -162,7 +162,7 @@ class ConstWeightGemm {
     return dst;
   }
 
-  const ir::Tensor& b_;
+  ir::Tensor b_;  // a view sharing the model's bytes (keeps them alive)
   bool transA_, transB_;
   float alpha_;
   std::vector<float> bias_;  // beta·C expanded to N values, or empty

@@ -473,7 +473,7 @@ void registerNormalizationKernels(KernelRegistry& r) {
   r.add(KernelEntry{"", "InstanceNormalization", 1, 1000, factory<InstanceNormKernel>()});
   r.add(KernelEntry{"", "LayerNormalization", 17, 1000, factory<LayerNormKernel>()});
   r.add(KernelEntry{"", "LpNormalization", 1, 1000, factory<LpNormKernel>()});
-  r.add(KernelEntry{"", "MeanVarianceNormalization", 1, 1000, factory<MvnKernel>()});
+  r.add(KernelEntry{"", "MeanVarianceNormalization", 9, 1000, factory<MvnKernel>()});
   r.add(KernelEntry{"", "LRN", 1, 1000, factory<LrnKernel>()});
 }
 

@@ -3,6 +3,9 @@
 // libm's scalar functions would keep Exp/Sigmoid/Tanh/Erf loops scalar (ONNX Runtime uses
 // vectorised approximations of similar accuracy, ~1–2 ulp for exp). GCC's default
 // -ftrapping-math keeps `c ? a : b` on floats from being if-converted, hence selectBits.
+// Each function takes kFma: true only inside loops compiled for a target with FMA (see
+// elementwise.h), where a*b+c becomes one fused instruction; the build's ISO mode
+// (-ffp-contract=off) would otherwise never fuse them.
 #pragma once
 
 #include <bit>
@@ -26,26 +29,35 @@ inline double selectBits(bool c, double a, double b) {
   return std::bit_cast<double>((std::bit_cast<uint64_t>(a) & m) | (std::bit_cast<uint64_t>(b) & ~m));
 }
 
+// a * b + c; fused (one rounding) when kFma. Only instantiate kFma = true in functions compiled
+// for FMA: elsewhere __builtin_fmaf is a libm call.
+template <bool kFma>
+[[gnu::always_inline]] inline float madd(float a, float b, float c) {
+  if constexpr (kFma) return __builtin_fmaf(a, b, c);
+  else return a * b + c;
+}
+
 // e^x with ~1 ulp error (Cephes' expf polynomial). Results below ~2^-124 flush to 0; NaN stays
 // NaN, ±Inf give Inf and 0.
+template <bool kFma = false>
 inline float fastExp(float x) {
   constexpr float kHi = 88.7228394f;  // ln(FLT_MAX)
   constexpr float kLo = -86.5f;       // keeps 2^(n-1) below a normal float
   constexpr float kShift = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
   const float xc = selectBits(x > kHi, kHi, selectBits(x < kLo, kLo, x));
   // x = n ln2 + r with n = round(x / ln2), |r| <= ln2 / 2; ln2 split in two for exactness.
-  const float t = xc * 1.44269504088896341f + kShift;
+  const float t = madd<kFma>(xc, 1.44269504088896341f, kShift);
   const float n = t - kShift;
-  float r = xc - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
+  float r = madd<kFma>(n, -0.693359375f, xc);
+  r = madd<kFma>(n, 2.12194440e-4f, r);
   const float r2 = r * r;
   float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r2 + r + 1.0f;
+  p = madd<kFma>(p, r, 1.3981999507e-3f);
+  p = madd<kFma>(p, r, 8.3334519073e-3f);
+  p = madd<kFma>(p, r, 4.1665795894e-2f);
+  p = madd<kFma>(p, r, 1.6666665459e-1f);
+  p = madd<kFma>(p, r, 5.0000001201e-1f);
+  p = madd<kFma>(p, r2, r) + 1.0f;
   // 2^n as 2^(n-1) * 2, so that n = 128 (x near ln(FLT_MAX)) still has a finite scale. n sits in
   // t's low mantissa bits; unsigned arithmetic keeps a NaN's garbage bits well defined.
   const uint32_t ni = std::bit_cast<uint32_t>(t) - std::bit_cast<uint32_t>(kShift);
@@ -57,74 +69,69 @@ inline float fastExp(float x) {
 
 // e^x - 1, accurate near 0 too (a Taylor polynomial below |x| < 1/8, where exp(x) - 1 would
 // cancel).
+template <bool kFma = false>
 inline float fastExpm1(float x) {
-  const float big = fastExp(x) - 1.0f;
+  const float big = fastExp<kFma>(x) - 1.0f;
   float p = 1.0f / 5040.0f;
-  p = p * x + 1.0f / 720.0f;
-  p = p * x + 1.0f / 120.0f;
-  p = p * x + 1.0f / 24.0f;
-  p = p * x + 1.0f / 6.0f;
-  p = p * x + 0.5f;
-  const float small = (p * x) * x + x;
+  p = madd<kFma>(p, x, 1.0f / 720.0f);
+  p = madd<kFma>(p, x, 1.0f / 120.0f);
+  p = madd<kFma>(p, x, 1.0f / 24.0f);
+  p = madd<kFma>(p, x, 1.0f / 6.0f);
+  p = madd<kFma>(p, x, 0.5f);
+  const float small = madd<kFma>(p * x, x, x);
   const float ax = std::bit_cast<float>(std::bit_cast<uint32_t>(x) & 0x7fffffffu);
   return selectBits(ax < 0.125f, small, big);
 }
 
-inline float fastSigmoid(float x) { return 1.0f / (1.0f + fastExp(-x)); }
+template <bool kFma = false>
+inline float fastSigmoid(float x) {
+  return 1.0f / (1.0f + fastExp<kFma>(-x));
+}
 
 // tanh as a 13/6-degree rational function on [-7.9, 7.9] (Eigen's generic_fast_tanh_float);
 // a few ulp.
+template <bool kFma = false>
 inline float fastTanh(float x) {
   constexpr float kClamp = 7.90531110763549805f;
   const float xc = selectBits(x > kClamp, kClamp, selectBits(x < -kClamp, -kClamp, x));
   const float x2 = xc * xc;
   float p = -2.76076847742355e-16f;
-  p = p * x2 + 2.00018790482477e-13f;
-  p = p * x2 + -8.60467152213735e-11f;
-  p = p * x2 + 5.12229709037114e-08f;
-  p = p * x2 + 1.48572235717979e-05f;
-  p = p * x2 + 6.37261928875436e-04f;
-  p = p * x2 + 4.89352455891786e-03f;
+  p = madd<kFma>(p, x2, 2.00018790482477e-13f);
+  p = madd<kFma>(p, x2, -8.60467152213735e-11f);
+  p = madd<kFma>(p, x2, 5.12229709037114e-08f);
+  p = madd<kFma>(p, x2, 1.48572235717979e-05f);
+  p = madd<kFma>(p, x2, 6.37261928875436e-04f);
+  p = madd<kFma>(p, x2, 4.89352455891786e-03f);
   p = p * xc;
   float q = 1.19825839466702e-06f;
-  q = q * x2 + 1.18534705686654e-04f;
-  q = q * x2 + 2.26843463243900e-03f;
-  q = q * x2 + 4.89352518554385e-03f;
+  q = madd<kFma>(q, x2, 1.18534705686654e-04f);
+  q = madd<kFma>(q, x2, 2.26843463243900e-03f);
+  q = madd<kFma>(q, x2, 4.89352518554385e-03f);
   const float ax = std::bit_cast<float>(std::bit_cast<uint32_t>(x) & 0x7fffffffu);
   return selectBits(ax < 0.0004f, x, p / q);
 }
 
-// erf: the Maclaurin series below |x| < 0.5 (relative accuracy near 0), and
-// 1 - erfc(|x|) above, with erfc from Numerical Recipes' erfcc (relative error < 1.2e-7).
+// erf as x * P(x^2) / Q(x^2) on [-4, 4] (Eigen's generic_fast_erf_float; beyond 4, erf is ±1 in
+// float): relative error ~1e-7 near 0, absolute error below 5e-7 everywhere. A rational function
+// costs half of an erfc-through-exp formulation, and GELU spends most of its time here.
+template <bool kFma = false>
 inline float fastErf(float x) {
-  const float ax = std::bit_cast<float>(std::bit_cast<uint32_t>(x) & 0x7fffffffu);
-  const float x2 = x * x;
-  // 2/sqrt(pi) * (x - x^3/3 + x^5/10 - x^7/42 + x^9/216 - x^11/1320 + x^13/9360)
-  float s = 1.0f / 9360.0f;
-  s = s * -x2 + 1.0f / 1320.0f;
-  s = s * -x2 + 1.0f / 216.0f;
-  s = s * -x2 + 1.0f / 42.0f;
-  s = s * -x2 + 1.0f / 10.0f;
-  s = s * -x2 + 1.0f / 3.0f;
-  s = s * -x2 + 1.0f;
-  const float small = 1.12837916709551257f * x * s;
-  const float axc = selectBits(ax > 10.0f, 10.0f, ax);  // erf is 1 in float well before 10
-  const float t = 1.0f / (1.0f + 0.5f * axc);
-  float p = 0.17087277f;
-  p = p * t + -0.82215223f;
-  p = p * t + 1.48851587f;
-  p = p * t + -1.13520398f;
-  p = p * t + 0.27886807f;
-  p = p * t + -0.18628806f;
-  p = p * t + 0.09678418f;
-  p = p * t + 0.37409196f;
-  p = p * t + 1.00002368f;
-  p = p * t + -1.26551223f;
-  const float erfc = t * fastExp(p - axc * axc);
-  const float bigAbs = 1.0f - erfc;
-  const float big = std::bit_cast<float>(std::bit_cast<uint32_t>(bigAbs) | (std::bit_cast<uint32_t>(x) & 0x80000000u));
-  // NaN: neither branch's comparison holds; keep it NaN.
-  return selectBits(ax < 0.5f, small, selectBits(x != x, x, big));
+  const float xc = selectBits(x > 4.0f, 4.0f, selectBits(x < -4.0f, -4.0f, x));
+  const float x2 = xc * xc;
+  float p = -2.72614225801306e-10f;
+  p = madd<kFma>(p, x2, 2.77068142495902e-08f);
+  p = madd<kFma>(p, x2, -2.10102402082508e-06f);
+  p = madd<kFma>(p, x2, -5.69250639462346e-05f);
+  p = madd<kFma>(p, x2, -7.34990630326855e-04f);
+  p = madd<kFma>(p, x2, -2.95459980854025e-03f);
+  p = madd<kFma>(p, x2, -1.60960333262415e-02f);
+  p = p * xc;
+  float q = -1.45660718464996e-05f;
+  q = madd<kFma>(q, x2, -2.13374055278905e-04f);
+  q = madd<kFma>(q, x2, -1.68282697438203e-03f);
+  q = madd<kFma>(q, x2, -7.37332916720468e-03f);
+  q = madd<kFma>(q, x2, -1.42647390514189e-02f);
+  return p / q;
 }
 
 // y = sqrt(x). std::sqrt must set errno for negative inputs, which keeps GCC (without

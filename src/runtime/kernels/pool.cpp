@@ -10,11 +10,18 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
 
 #include "runtime/kernel_registry.h"
 #include "runtime/kernels/families.h"
 #include "runtime/kernels/half.h"
 #include "runtime/limits.h"
+
+// `omp simd` asks for vectorisation; clang warns where it cannot comply (always under ASan's
+// instrumentation), and -Werror would make that warning a failed build.
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wpass-failed"
+#endif
 
 namespace effdl::runtime {
 namespace {
@@ -60,6 +67,7 @@ struct PoolAttrs {
     const ir::Node& n = ctx.node;
     kernel = n.attrInts("kernel_shape");
     if (kernel.empty()) ctx.invalid("kernel_shape is required");
+    if (kernel.size() > 3) ctx.unsupported("pooling over more than 3 spatial dims is not supported");
     const size_t k = kernel.size();
     strides = n.attrInts("strides");
     dilations = n.attrInts("dilations");
@@ -102,7 +110,6 @@ Geometry makeGeometry(const KernelIo& io, const PoolAttrs& a, const RtTensor& xt
   if (x.size() != nsp + 2)
     throwRunError(io, "input shape " + shapeString(x) + " does not fit a " + std::to_string(nsp) +
                           "-D pooling window (expected rank " + std::to_string(nsp + 2) + ")");
-  if (nsp > 3) throwUnsupported(io.describe() + ": pooling over more than 3 spatial dims is not supported");
   Geometry g;
   g.planes = x[0] * x[1];
   outDims = {x[0], x[1]};
@@ -292,8 +299,8 @@ void sumPool(const Geometry& g, const T* x, T* y, bool countIncludePad, double p
 // runs along W with a fixed window; columns whose window is entirely inside the input skip the
 // bounds checks. K and S are the window and stride along W when known at compile time (0: not).
 template <bool IsMax, typename T, int KC, int SC>
-void accumulateRow(const T* xr, T* acc, const Taps& tw, int64_t outW, int64_t k, int64_t s, int64_t interiorBegin,
-                   int64_t interiorEnd) {
+[[gnu::always_inline]] inline void accumulateRow(const T* xr, T* acc, const Taps& tw, int64_t outW, int64_t k, int64_t s,
+                                                 int64_t interiorBegin, int64_t interiorEnd) {
   const int64_t K = KC ? KC : k, S = SC ? SC : s;
   auto edge = [&](int64_t ow) {
     T m = acc[ow];
@@ -315,67 +322,156 @@ void accumulateRow(const T* xr, T* acc, const Taps& tw, int64_t outW, int64_t k,
   for (int64_t ow = std::max(interiorEnd, interiorBegin); ow < outW; ++ow) edge(ow);
 }
 
-template <bool IsMax, typename T>
-using RowFn = void (*)(const T*, T*, const Taps&, int64_t, int64_t, int64_t, int64_t, int64_t);
+// A whole output row from exactly three input rows with a 3-wide window along W (3x3 pooling
+// away from the top and bottom borders): one pass, nine loads per output, nothing accumulated
+// in memory.
+template <bool IsMax, typename T, int S>
+[[gnu::always_inline]] inline void fusedRow3x3(const T* const* rows, T* yr, const Taps& tw, int64_t outW,
+                                               int64_t interiorBegin, int64_t interiorEnd, T init) {
+  auto op = [](T a, T b) { return IsMax ? (a < b ? b : a) : a + b; };
+  auto edge = [&](int64_t ow) {
+    T m = init;
+    const size_t o = static_cast<size_t>(ow);
+    for (int r = 0; r < 3; ++r)
+      for (int64_t j = tw.lo[o]; j < tw.hi[o]; ++j) m = op(m, rows[r][tw.start[o] + j]);
+    yr[ow] = m;
+  };
+  for (int64_t ow = 0; ow < interiorBegin; ++ow) edge(ow);
+  if (interiorBegin < interiorEnd) {
+    const int64_t st = tw.start[static_cast<size_t>(interiorBegin)];
+    const T* a = rows[0] + st;
+    const T* b = rows[1] + st;
+    const T* c = rows[2] + st;
+    T* out = yr + interiorBegin;
+    const int64_t n = interiorEnd - interiorBegin;
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t q = i * S;
+      T m = op(op(a[q], a[q + 1]), a[q + 2]);
+      m = op(op(op(m, b[q]), b[q + 1]), b[q + 2]);
+      m = op(op(op(m, c[q]), c[q + 1]), c[q + 2]);
+      out[i] = m;
+    }
+  }
+  for (int64_t ow = std::max(interiorEnd, interiorBegin); ow < outW; ++ow) edge(ow);
+}
 
+// What every output row of one run shares.
+template <typename T>
+struct RowPlan {
+  const Geometry* g;
+  Taps td, th, tw;
+  int64_t interiorBegin, interiorEnd;  // columns whose window lies inside [0, W)
+  std::vector<T> colCount;             // AveragePool's divisor along W, per column
+  bool countIncludePad;
+};
+
+// AveragePool's divisor along one dim: the window's taps inside the input, or inside the input
+// and its padding.
+template <typename T>
+int64_t windowCount(const RowPlan<T>& rp, int dim, const Taps& t, int64_t o) {
+  const Geometry& g = *rp.g;
+  const size_t i = static_cast<size_t>(o);
+  if (!rp.countIncludePad) return t.hi[i] - t.lo[i];
+  const int64_t limit = g.in[dim] + g.pe[dim];
+  return t.start[i] >= limit ? int64_t{0} : std::min(g.k[dim], (limit - t.start[i] + g.d[dim] - 1) / g.d[dim]);
+}
+
+// Output rows [r0, r1) (a row: one (plane, d, h) position, all of W).
 template <bool IsMax, typename T>
-RowFn<IsMax, T> pickRow(int64_t k, int64_t s) {
-  if (k == 3 && s == 1) return accumulateRow<IsMax, T, 3, 1>;
-  if (k == 3 && s == 2) return accumulateRow<IsMax, T, 3, 2>;
-  if (k == 2 && s == 2) return accumulateRow<IsMax, T, 2, 2>;
-  if (k == 5 && s == 1) return accumulateRow<IsMax, T, 5, 1>;
-  return accumulateRow<IsMax, T, 0, 0>;
+[[gnu::always_inline]] inline void poolRows(const RowPlan<T>& rp, const T* x, T* y, int64_t r0, int64_t r1) {
+  const Geometry& g = *rp.g;
+  const int64_t inPlane = g.inPlane(), outPlane = g.outPlane();
+  const int64_t H = g.in[1], W = g.in[2], outW = g.out[2], k = g.k[2], s = g.s[2];
+  const int64_t rowsPerPlane = g.out[0] * g.out[1];
+  const T init = IsMax ? (std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity()
+                                                                : std::numeric_limits<T>::lowest())
+                       : T(0);
+  // (plane, od, oh) of row r0, then stepped along without divisions.
+  int64_t pl = r0 / rowsPerPlane, od = (r0 % rowsPerPlane) / g.out[1], oh = r0 % g.out[1];
+  for (int64_t r = r0; r < r1; ++r, ++oh) {
+    if (oh == g.out[1]) {
+      oh = 0;
+      if (++od == g.out[0]) {
+        od = 0;
+        ++pl;
+      }
+    }
+    const T* xp = x + pl * inPlane;
+    T* yr = y + pl * outPlane + (od * g.out[1] + oh) * outW;
+    const int64_t ib = rp.interiorBegin, ie = rp.interiorEnd;
+    if (k == 3 && (s == 1 || s == 2) && rp.td.hi[od] - rp.td.lo[od] == 1 && rp.th.hi[oh] - rp.th.lo[oh] == 3) {
+      const int64_t id = rp.td.start[od] + rp.td.lo[od] * g.d[0];
+      const T* rows[3];
+      for (int j = 0; j < 3; ++j) rows[j] = xp + (id * H + rp.th.start[oh] + (rp.th.lo[oh] + j) * g.d[1]) * W;
+      if (s == 1) fusedRow3x3<IsMax, T, 1>(rows, yr, rp.tw, outW, ib, ie, init);
+      else fusedRow3x3<IsMax, T, 2>(rows, yr, rp.tw, outW, ib, ie, init);
+    } else {
+      std::fill(yr, yr + outW, init);
+      for (int64_t jd = rp.td.lo[od]; jd < rp.td.hi[od]; ++jd) {
+        const int64_t id = rp.td.start[od] + jd * g.d[0];
+        for (int64_t jh = rp.th.lo[oh]; jh < rp.th.hi[oh]; ++jh) {
+          const T* xr = xp + (id * H + rp.th.start[oh] + jh * g.d[1]) * W;
+          // Common windows get loops with compile-time bounds.
+          if (k == 3 && s == 1) accumulateRow<IsMax, T, 3, 1>(xr, yr, rp.tw, outW, k, s, ib, ie);
+          else if (k == 3 && s == 2) accumulateRow<IsMax, T, 3, 2>(xr, yr, rp.tw, outW, k, s, ib, ie);
+          else if (k == 2 && s == 2) accumulateRow<IsMax, T, 2, 2>(xr, yr, rp.tw, outW, k, s, ib, ie);
+          else accumulateRow<IsMax, T, 0, 0>(xr, yr, rp.tw, outW, k, s, ib, ie);
+        }
+      }
+    }
+    if constexpr (!IsMax) {
+      const T outer = static_cast<T>(windowCount(rp, 0, rp.td, od)) * static_cast<T>(windowCount(rp, 1, rp.th, oh));
+      for (int64_t ow = 0; ow < outW; ++ow) {
+        const T c = outer * rp.colCount[static_cast<size_t>(ow)];
+        yr[ow] = c > 0 ? yr[ow] / c : std::numeric_limits<T>::quiet_NaN();
+      }
+    }
+  }
+}
+
+// GCC also builds the float32 row loops for AVX2 and AVX-512 and picks one when the library loads
+// (the build targets baseline x86-64; ONNX Runtime's pooling uses the widest vectors available).
+// Clang builds (the sanitizer tree) keep the baseline loops.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define EFFDL_POOL_CLONES __attribute__((target_clones("default", "avx2", "arch=x86-64-v4")))
+#else
+#define EFFDL_POOL_CLONES
+#endif
+
+EFFDL_POOL_CLONES void maxRowsF32(const RowPlan<float>& rp, const float* x, float* y, int64_t r0, int64_t r1) {
+  poolRows<true, float>(rp, x, y, r0, r1);
+}
+EFFDL_POOL_CLONES void averageRowsF32(const RowPlan<float>& rp, const float* x, float* y, int64_t r0, int64_t r1) {
+  poolRows<false, float>(rp, x, y, r0, r1);
 }
 
 template <bool IsMax, typename T>
 void rowPool(const Geometry& g, const T* x, T* y, bool countIncludePad) {
-  const Taps td = makeTaps(g, 0), th = makeTaps(g, 1), tw = makeTaps(g, 2);
-  const int64_t inPlane = g.inPlane(), outPlane = g.outPlane();
-  const int64_t H = g.in[1], W = g.in[2], outW = g.out[2];
-  // Columns whose window lies inside [0, W): start >= 0 and start + k <= W.
-  int64_t interiorBegin = outW, interiorEnd = outW;
+  RowPlan<T> rp{&g, makeTaps(g, 0), makeTaps(g, 1), makeTaps(g, 2), g.out[2], g.out[2], {}, countIncludePad};
+  const int64_t W = g.in[2], outW = g.out[2];
   for (int64_t ow = 0; ow < outW; ++ow) {
-    const int64_t st = tw.start[static_cast<size_t>(ow)];
+    const int64_t st = rp.tw.start[static_cast<size_t>(ow)];
     if (st >= 0 && st + g.k[2] <= W) {
-      if (interiorBegin == outW) interiorBegin = ow;
-      interiorEnd = ow + 1;
+      if (rp.interiorBegin == outW) rp.interiorBegin = ow;
+      rp.interiorEnd = ow + 1;
     }
   }
-  // Divisors of AveragePool, separable per dim.
-  auto count = [&](int dim, const Taps& t, int64_t o) {
-    const size_t i = static_cast<size_t>(o);
-    if (!countIncludePad) return t.hi[i] - t.lo[i];
-    const int64_t limit = g.in[dim] + g.pe[dim];
-    return t.start[i] >= limit ? int64_t{0} : std::min(g.k[dim], (limit - t.start[i] + g.d[dim] - 1) / g.d[dim]);
-  };
-  std::vector<T> colCount(static_cast<size_t>(outW));
-  for (int64_t ow = 0; ow < outW; ++ow) colCount[static_cast<size_t>(ow)] = static_cast<T>(count(2, tw, ow));
-  const RowFn<IsMax, T> row = pickRow<IsMax, T>(g.k[2], g.s[2]);
-  const int64_t rowsPerPlane = g.out[0] * g.out[1];
-  const int64_t rows = g.planes * rowsPerPlane;
-  const T init = IsMax ? (std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity()
-                                                                : std::numeric_limits<T>::lowest())
-                       : T(0);
+  rp.colCount.resize(static_cast<size_t>(outW));
+  for (int64_t ow = 0; ow < outW; ++ow) rp.colCount[static_cast<size_t>(ow)] = static_cast<T>(windowCount(rp, 2, rp.tw, ow));
+  const int64_t rows = g.planes * g.out[0] * g.out[1];
+  // Threads take contiguous chunks of output rows.
+  const int64_t chunks = std::min<int64_t>(rows, 256);
+  const int64_t per = (rows + chunks - 1) / chunks;
   [[maybe_unused]] const bool big = workOf(g) >= (1 << 15);
-#pragma omp parallel for if (big && rows > 1) schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t pl = r / rowsPerPlane, od = (r % rowsPerPlane) / g.out[1], oh = r % g.out[1];
-    const T* xp = x + pl * inPlane;
-    T* yr = y + pl * outPlane + (od * g.out[1] + oh) * outW;
-    std::fill(yr, yr + outW, init);
-    for (int64_t jd = td.lo[od]; jd < td.hi[od]; ++jd) {
-      const int64_t id = td.start[od] + jd * g.d[0];
-      for (int64_t jh = th.lo[oh]; jh < th.hi[oh]; ++jh) {
-        const int64_t ih = th.start[oh] + jh * g.d[1];
-        row(xp + (id * H + ih) * W, yr, tw, outW, g.k[2], g.s[2], interiorBegin, interiorEnd);
-      }
-    }
-    if constexpr (!IsMax) {
-      const T outer = static_cast<T>(count(0, td, od)) * static_cast<T>(count(1, th, oh));
-      for (int64_t ow = 0; ow < outW; ++ow) {
-        const T c = outer * colCount[static_cast<size_t>(ow)];
-        yr[ow] = c > 0 ? yr[ow] / c : std::numeric_limits<T>::quiet_NaN();
-      }
+#pragma omp parallel for if (big && chunks > 1) schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) {
+    const int64_t r0 = c * per, r1 = std::min(rows, r0 + per);
+    if (r0 >= r1) continue;
+    if constexpr (std::is_same_v<T, float>) {
+      if constexpr (IsMax) maxRowsF32(rp, x, y, r0, r1);
+      else averageRowsF32(rp, x, y, r0, r1);
+    } else {
+      poolRows<IsMax, T>(rp, x, y, r0, r1);
     }
   }
 }

@@ -7,11 +7,19 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <type_traits>
+#include <vector>
 
 #include "runtime/kernel_registry.h"
 #include "runtime/kernels/families.h"
 #include "runtime/kernels/half.h"
 #include "runtime/kernels/vector_math.h"
+
+// `omp simd` asks for vectorisation; clang warns where it cannot comply (always under ASan's
+// instrumentation), and -Werror would make that warning a failed build.
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wpass-failed"
+#endif
 
 namespace effdl::runtime {
 namespace {
@@ -25,7 +33,7 @@ inline double expOf(double x) { return std::exp(x); }
 // The maximum of a row. 16 partial maxima in a plain loop: GCC vectorises this (maxps), but not
 // an `omp simd reduction(max)`.
 template <typename T>
-T rowMax(const T* x, int64_t n) {
+[[gnu::always_inline]] inline T rowMax(const T* x, int64_t n) {
   constexpr int kLanes = 16;
   T part[kLanes];
   std::fill(part, part + kLanes, -std::numeric_limits<T>::infinity());
@@ -42,7 +50,7 @@ T rowMax(const T* x, int64_t n) {
 
 // One contiguous row of n elements (the normalised axis is innermost).
 template <SoftmaxOp Op, typename T>
-void rowKernel(const T* x, T* y, int64_t n) {
+[[gnu::always_inline]] inline void rowKernel(const T* x, T* y, int64_t n) {
   if constexpr (Op == SoftmaxOp::kHardmax) {
     int64_t arg = 0;
     for (int64_t i = 1; i < n; ++i)
@@ -75,7 +83,7 @@ void rowKernel(const T* x, T* y, int64_t n) {
 
 // One [n, inner] block normalised along n, vectorised across `inner`. `scratch` holds 2*inner.
 template <SoftmaxOp Op, typename T>
-void blockKernel(const T* x, T* y, int64_t n, int64_t inner, T* scratch) {
+[[gnu::always_inline]] inline void blockKernel(const T* x, T* y, int64_t n, int64_t inner, T* scratch) {
   T* m = scratch;
   T* sum = scratch + inner;
   if constexpr (Op == SoftmaxOp::kHardmax) {
@@ -137,19 +145,76 @@ void blockKernel(const T* x, T* y, int64_t n, int64_t inner, T* scratch) {
   }
 }
 
+// ------------------------------------------------------------------------ float32 dispatch
+// GCC also builds the float32 Softmax/LogSoftmax loops for AVX2 and AVX-512 and picks one when
+// the library loads: the build targets baseline x86-64 (4 floats per instruction), exp dominates
+// the work, and ONNX Runtime's kernels use the widest vectors the CPU has. Clang builds (the
+// sanitizer tree) keep the baseline loops.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define EFFDL_SOFTMAX_CLONES __attribute__((target_clones("default", "avx2", "arch=x86-64-v4")))
+#else
+#define EFFDL_SOFTMAX_CLONES
+#endif
+
+// Inlined (with the row kernels above) into each target clone below, so each clone's loops are
+// compiled for its instruction set.
+template <SoftmaxOp Op, typename T>
+[[gnu::always_inline]] inline void rowRange(const T* x, T* y, int64_t rows, int64_t n) {
+  for (int64_t r = 0; r < rows; ++r) rowKernel<Op, T>(x + r * n, y + r * n, n);
+}
+
+template <SoftmaxOp Op, typename T>
+[[gnu::always_inline]] inline void blockRange(const T* x, T* y, int64_t blocks, int64_t n, int64_t inner, T* scratch) {
+  for (int64_t b = 0; b < blocks; ++b) blockKernel<Op, T>(x + b * n * inner, y + b * n * inner, n, inner, scratch);
+}
+
+EFFDL_SOFTMAX_CLONES void softmaxRowsF32(const float* x, float* y, int64_t rows, int64_t n) {
+  rowRange<SoftmaxOp::kSoftmax, float>(x, y, rows, n);
+}
+EFFDL_SOFTMAX_CLONES void logSoftmaxRowsF32(const float* x, float* y, int64_t rows, int64_t n) {
+  rowRange<SoftmaxOp::kLogSoftmax, float>(x, y, rows, n);
+}
+EFFDL_SOFTMAX_CLONES void softmaxBlocksF32(const float* x, float* y, int64_t blocks, int64_t n, int64_t inner,
+                                           float* scratch) {
+  blockRange<SoftmaxOp::kSoftmax, float>(x, y, blocks, n, inner, scratch);
+}
+EFFDL_SOFTMAX_CLONES void logSoftmaxBlocksF32(const float* x, float* y, int64_t blocks, int64_t n, int64_t inner,
+                                              float* scratch) {
+  blockRange<SoftmaxOp::kLogSoftmax, float>(x, y, blocks, n, inner, scratch);
+}
+
+template <SoftmaxOp Op, typename T>
+void rows(const T* x, T* y, int64_t count, int64_t n) {
+  if constexpr (std::is_same_v<T, float> && Op == SoftmaxOp::kSoftmax) softmaxRowsF32(x, y, count, n);
+  else if constexpr (std::is_same_v<T, float> && Op == SoftmaxOp::kLogSoftmax) logSoftmaxRowsF32(x, y, count, n);
+  else rowRange<Op, T>(x, y, count, n);
+}
+
+template <SoftmaxOp Op, typename T>
+void blocks(const T* x, T* y, int64_t count, int64_t n, int64_t inner, T* scratch) {
+  if constexpr (std::is_same_v<T, float> && Op == SoftmaxOp::kSoftmax) softmaxBlocksF32(x, y, count, n, inner, scratch);
+  else if constexpr (std::is_same_v<T, float> && Op == SoftmaxOp::kLogSoftmax)
+    logSoftmaxBlocksF32(x, y, count, n, inner, scratch);
+  else blockRange<Op, T>(x, y, count, n, inner, scratch);
+}
+
+// Threads take contiguous chunks of the independent rows (or [n, inner] blocks).
 template <SoftmaxOp Op, typename T>
 void softmaxTyped(const T* x, T* y, int64_t outer, int64_t n, int64_t inner) {
   [[maybe_unused]] const bool big = outer * n * inner >= (1 << 14);
-  if (inner == 1) {
-#pragma omp parallel for if (big && outer > 1) schedule(static)
-    for (int64_t o = 0; o < outer; ++o) rowKernel<Op, T>(x + o * n, y + o * n, n);
-    return;
-  }
-#pragma omp parallel if (big && outer > 1)
+  const int64_t chunks = std::min<int64_t>(outer, 64);
+  const int64_t per = (outer + chunks - 1) / chunks;
+  const int64_t stride = n * inner;
+#pragma omp parallel if (big && chunks > 1)
   {
-    std::vector<T> scratch(static_cast<size_t>(2 * inner));
+    std::vector<T> scratch(inner > 1 ? static_cast<size_t>(2 * inner) : 0);
 #pragma omp for schedule(static)
-    for (int64_t o = 0; o < outer; ++o) blockKernel<Op, T>(x + o * n * inner, y + o * n * inner, n, inner, scratch.data());
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t begin = c * per, count = std::min(outer, begin + per) - begin;
+      if (count <= 0) continue;
+      if (inner == 1) rows<Op, T>(x + begin * stride, y + begin * stride, count, n);
+      else blocks<Op, T>(x + begin * stride, y + begin * stride, count, n, inner, scratch.data());
+    }
   }
 }
 

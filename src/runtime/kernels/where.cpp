@@ -50,15 +50,20 @@ class WhereKernel final : public Kernel {
   }
 
  private:
-  static void selectRun(const uint8_t* __restrict c, const U* __restrict x, const U* __restrict y, U* __restrict o,
-                        int64_t n, bool cv, bool xv, bool yv) {
-    if (cv && xv && yv) {
-      for (int64_t i = 0; i < n; ++i) {
-        const U a = x[i], b = y[i];
-        o[i] = c[i] ? a : b;
-      }
-      return;
+  // Not inlined, so that __restrict holds (see elementwise.h's loops). A select between integer
+  // loads vectorises; each of X and Y either advances or is one value (attention masks: X varies,
+  // Y is a scalar).
+  template <bool kXv, bool kYv>
+  [[gnu::noinline]] static void selectLoop(const uint8_t* __restrict c, const U* __restrict x, const U* __restrict y,
+                                           U* __restrict o, int64_t n) {
+    const U xs = x[0], ys = y[0];
+    for (int64_t i = 0; i < n; ++i) {
+      const U a = kXv ? x[i] : xs, b = kYv ? y[i] : ys;
+      o[i] = c[i] ? a : b;
     }
+  }
+
+  static void selectRun(const uint8_t* c, const U* x, const U* y, U* o, int64_t n, bool cv, bool xv, bool yv) {
     if (!cv) {  // one condition for the whole run: a copy or a fill
       const bool take = c[0] != 0;
       const U* src = take ? x : y;
@@ -69,11 +74,10 @@ class WhereKernel final : public Kernel {
       }
       return;
     }
-    const int64_t sx = xv, sy = yv;
-    for (int64_t i = 0; i < n; ++i) {
-      const U a = x[i * sx], b = y[i * sy];
-      o[i] = c[i] ? a : b;
-    }
+    if (xv && yv) selectLoop<true, true>(c, x, y, o, n);
+    else if (xv) selectLoop<true, false>(c, x, y, o, n);
+    else if (yv) selectLoop<false, true>(c, x, y, o, n);
+    else selectLoop<false, false>(c, x, y, o, n);
   }
 
   bool planned_ = false;

@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -23,10 +25,31 @@ std::string print(const ir::Model& m) { return ir::printModel(m); }
 
 std::string canonical(const std::string& expectedText) { return print(*parse(expectedText)); }
 
-void runPass(ir::Model& m, const std::string& passSpec) {
+passes::PassResult runPass(ir::Model& m, const std::string& passSpec) {
   auto pipeline = passes::parsePipelineSpec(passSpec);
   passes::PassContext ctx;
-  passes::runPipeline(m, pipeline, ctx);
+  auto reports = passes::runPipeline(m, pipeline, ctx);
+  return reports.empty() ? passes::PassResult{} : reports.back().result;
+}
+
+ErrorKind kindOf(const std::function<void()>& f, std::string* message) {
+  try {
+    f();
+  } catch (const Error& e) {
+    if (message) *message = e.what();
+    return e.kind();
+  }
+  return ErrorKind::kInternal;
+}
+
+void expectError(const std::function<void()>& f, ErrorKind kind, const std::string& part) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one containing: " << part;
+  } catch (const Error& e) {
+    EXPECT_EQ(kindName(e.kind()), kindName(kind)) << e.what();
+    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "message: " << e.what() << "\nexpected: " << part;
+  }
 }
 
 TempDir::TempDir() {

@@ -3,10 +3,13 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "core/error.h"
 #include "ir/graph.h"
+#include "passes/pass.h"
 
 namespace effdl::test {
 
@@ -17,8 +20,14 @@ std::string print(const ir::Model& m);
 // `expected` parsed and printed, so that formatting differences do not matter.
 std::string canonical(const std::string& expectedText);
 
-// Runs the pass (with options "k=v,..." as on the command line) on the model in place.
-void runPass(ir::Model& m, const std::string& passSpec);
+// Runs a pipeline spec ("pass{k=v},...", as on the command line) on the model in place and
+// returns the last pass's result (counters and decline reasons).
+passes::PassResult runPass(ir::Model& m, const std::string& passSpec);
+
+// The kind of effdl::Error that f throws (kInternal when it throws none); the message too.
+ErrorKind kindOf(const std::function<void()>& f, std::string* message = nullptr);
+// Expects f to throw an effdl::Error of `kind` whose message contains `part`.
+void expectError(const std::function<void()>& f, ErrorKind kind, const std::string& part);
 
 // A fresh, empty folder removed at destruction.
 class TempDir {

@@ -6,7 +6,9 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "core/checked_math.h"
 #include "runtime/kernel_registry.h"
+#include "runtime/limits.h"
 
 namespace effdl::runtime {
 
@@ -29,6 +31,17 @@ void KernelBuildContext::unsupported(const std::string& what) const {
 void KernelBuildContext::invalid(const std::string& what) const { throwInvalid(describe() + ": " + what); }
 
 void throwRunError(const KernelIo& io, const std::string& what) { throwInvalid(io.describe() + ": " + what); }
+
+size_t checkedOutputBytes(const KernelIo& io, ir::DataType dtype, const Shape& dims) {
+  auto n = checkedElementCount(dims);
+  if (!n) throwRunError(io, "output shape " + shapeString(dims) + " is invalid or too large");
+  auto bytes = checkedMul(*n, static_cast<int64_t>(std::max<size_t>(1, ir::dtypeSize(dtype))));
+  if (!bytes || *bytes > runtimeMaxTensorBytes())
+    throwRunError(io, "output shape " + shapeString(dims) + " (" + std::string(ir::dtypeName(dtype)) +
+                          ") exceeds the runtime's tensor size limit of " + std::to_string(runtimeMaxTensorBytes()) +
+                          " bytes");
+  return static_cast<size_t>(*n) * ir::dtypeSize(dtype);
+}
 
 // --------------------------------------------------------------------------------------- StepIo
 class GraphExecutor::StepIo final : public KernelIo {
@@ -86,17 +99,7 @@ class GraphExecutor::StepIo final : public KernelIo {
     if (!hasOutput(i)) throwInternal(step_.description + ": kernel wrote output " + std::to_string(i) + " which is not wanted");
     return ex_.slots_[static_cast<size_t>(step_.outputs[i])];
   }
-  size_t byteSize(ir::DataType dtype, const Shape& dims) const {
-    int64_t n = 1;
-    for (int64_t d : dims) {
-      if (d < 0 || __builtin_mul_overflow(n, d, &n))
-        throwInvalid(step_.description + ": output shape " + shapeString(dims) + " is invalid or too large");
-    }
-    int64_t bytes;
-    if (__builtin_mul_overflow(n, static_cast<int64_t>(ir::dtypeSize(dtype)), &bytes))
-      throwInvalid(step_.description + ": output shape " + shapeString(dims) + " is too large");
-    return static_cast<size_t>(bytes);
-  }
+  size_t byteSize(ir::DataType dtype, const Shape& dims) const { return checkedOutputBytes(*this, dtype, dims); }
   GraphExecutor& ex_;
   size_t index_;
   Step& step_;

@@ -68,4 +68,8 @@ using KernelFactory = std::function<std::unique_ptr<Kernel>(const KernelBuildCon
 // Run-time error about a node's data (bad shape, index out of range): kInvalidModel.
 [[noreturn]] void throwRunError(const KernelIo& io, const std::string& what);
 
+// Bytes of an output of this type and shape. Every KernelIo allocates through this, so no kernel
+// can allocate past runtimeMaxTensorBytes() (runtime/limits.h) or with an overflowing shape.
+size_t checkedOutputBytes(const KernelIo& io, ir::DataType dtype, const Shape& dims);
+
 }  // namespace effdl::runtime

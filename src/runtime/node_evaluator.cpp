@@ -18,11 +18,9 @@ class OwnedIo final : public KernelIo {
   size_t numOutputs() const override { return outputs_.size(); }
   bool hasOutput(size_t i) const override { return i < outputs_.size() && node_.output(i) != nullptr; }
   RtTensor& allocOutput(size_t i, ir::DataType dtype, const Shape& dims) override {
-    int64_t n = 1;
-    for (int64_t d : dims)
-      if (d < 0 || __builtin_mul_overflow(n, d, &n)) throwInvalid(description_ + ": invalid output shape");
-    buffers_[i].assign(static_cast<size_t>(n) * ir::dtypeSize(dtype) + 1, 0);
-    outputs_[i] = RtTensor{dtype, dims, buffers_[i].data(), static_cast<size_t>(n) * ir::dtypeSize(dtype)};
+    const size_t bytes = checkedOutputBytes(*this, dtype, dims);
+    buffers_[i].assign(bytes + 1, 0);
+    outputs_[i] = RtTensor{dtype, dims, buffers_[i].data(), bytes};
     return outputs_[i];
   }
   RtTensor& allocOutputInPlace(size_t i, size_t, ir::DataType dtype, const Shape& dims) override {

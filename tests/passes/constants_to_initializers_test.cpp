@@ -9,13 +9,6 @@ namespace effdl::test {
 namespace {
 
 // Runs one pass and returns its statistics (declines included).
-passes::PassResult runWithResult(ir::Model& m, const std::string& name) {
-  const passes::PassInfo* info = passes::findPass(name);
-  EXPECT_NE(info, nullptr) << name;
-  passes::PassContext ctx;
-  return info->create(passes::PassOptions(&info->options, {}))->run(m, ctx);
-}
-
 TEST(ConstantsToInitializers, TensorConstantKeepsItsName) {
   auto m = parse(R"(
     <ir_version: 8, opset_import: ["" : 17]>
@@ -24,7 +17,7 @@ TEST(ConstantsToInitializers, TensorConstantKeepsItsName) {
       c = Constant <value = float[2] {1.0, 2.0}> ()
       y = Add(x, c)
     })");
-  auto r = runWithResult(*m, "constants-to-initializers");
+  auto r = runPass(*m, "constants-to-initializers");
   EXPECT_EQ(print(*m), canonical(R"(
     <ir_version: 8, opset_import: ["" : 17]>
     g (float[2] x) => (float[2] y)
@@ -61,7 +54,7 @@ TEST(ConstantsToInitializers, EveryValueAttributeForm) {
       so = Identity(ss)
       so1 = Identity(s)
     })");
-  auto r = runWithResult(*m, "constants-to-initializers");
+  auto r = runPass(*m, "constants-to-initializers");
   EXPECT_EQ(r.counter("constants converted"), 6);
   EXPECT_EQ(m->graph->numNodes(), 7u);
   auto value = [&](const char* name) -> const ir::Tensor& {
@@ -97,7 +90,7 @@ TEST(ConstantsToInitializers, DeclinesConstantThatIsAGraphOutput) {
       y = Add(x, c)
     })";
   auto m = parse(text);
-  auto r = runWithResult(*m, "constants-to-initializers");
+  auto r = runPass(*m, "constants-to-initializers");
   EXPECT_EQ(print(*m), canonical(text));
   EXPECT_EQ(r.declined["Constant output is a graph output"], 1);
   EXPECT_FALSE(r.changed);
@@ -114,7 +107,7 @@ TEST(ConstantsToInitializers, DeclinesSparseConstant) {
   a.type = ir::AttrType::kSparseTensor;
   a.opaque = "opaque";
   n->attributes().push_back(std::move(a));
-  auto r = runWithResult(*m, "constants-to-initializers");
+  auto r = runPass(*m, "constants-to-initializers");
   EXPECT_EQ(r.declined["sparse Constant kept"], 1);
   EXPECT_EQ(m->graph->numNodes(), 2u);
   EXPECT_FALSE(m->graph->findValue("sp")->isInitializer());
@@ -134,7 +127,7 @@ TEST(ConstantsToInitializers, ConvertsInsideSubgraphs) {
         else_branch = else_g () => (float[2] b) { b = Identity(x) }
       >
     })");
-  auto r = runWithResult(*m, "constants-to-initializers");
+  auto r = runPass(*m, "constants-to-initializers");
   EXPECT_EQ(r.counter("constants converted"), 1);
   EXPECT_EQ(print(*m), canonical(R"(
     <ir_version: 8, opset_import: ["" : 17]>
@@ -161,7 +154,7 @@ TEST(ConstantsToInitializers, OuterConstantReadBySubgraph) {
         else_branch = else_g () => (float[2] b) { b = Identity(x) }
       >
     })");
-  runWithResult(*m, "constants-to-initializers");
+  runPass(*m, "constants-to-initializers");
   EXPECT_EQ(print(*m), canonical(R"(
     <ir_version: 8, opset_import: ["" : 17]>
     g (bool cond, float[2] x) => (float[2] y)
@@ -188,7 +181,7 @@ TEST(ConstantsToInitializers, DeclinesBeforeIrVersion4) {
       y = Add(x, c)
     })";
   auto m = parse(text);
-  auto r = runWithResult(*m, "constants-to-initializers");
+  auto r = runPass(*m, "constants-to-initializers");
   EXPECT_EQ(print(*m), canonical(text));
   EXPECT_EQ(r.declined["IR version < 4: initializers must also be graph inputs"], 1);
 }
@@ -202,7 +195,7 @@ TEST(ConstantsToInitializers, LeavesOtherDomainsAndModelsWithoutConstantsAlone) 
       y = Add(x, x)
     })";
   auto m = parse(text);
-  auto r = runWithResult(*m, "constants-to-initializers");
+  auto r = runPass(*m, "constants-to-initializers");
   EXPECT_EQ(print(*m), canonical(text));
   EXPECT_TRUE(r.counters.empty());
   EXPECT_TRUE(r.declined.empty());

@@ -8,13 +8,6 @@
 namespace effdl::test {
 namespace {
 
-passes::PassResult runWithResult(ir::Model& m, const std::string& name) {
-  const passes::PassInfo* info = passes::findPass(name);
-  EXPECT_NE(info, nullptr) << name;
-  passes::PassContext ctx;
-  return info->create(passes::PassOptions(&info->options, {}))->run(m, ctx);
-}
-
 TEST(DedupInitializers, LaterCopiesPointToTheFirst) {
   auto m = parse(R"(
     <ir_version: 8, opset_import: ["" : 17]>
@@ -26,7 +19,7 @@ TEST(DedupInitializers, LaterCopiesPointToTheFirst) {
       v = Sub(u, other)
       y = Div(v, a)
     })");
-  auto r = runWithResult(*m, "dedup-initializers");
+  auto r = runPass(*m, "dedup-initializers");
   EXPECT_EQ(print(*m), canonical(R"(
     <ir_version: 8, opset_import: ["" : 17]>
     g (float[2] x) => (float[2] y)
@@ -55,7 +48,7 @@ TEST(DedupInitializers, SameBytesButDifferentTypeOrShapeStayApart) {
       j = Add(i, c)
     })";
   auto m = parse(text);
-  auto r = runWithResult(*m, "dedup-initializers");
+  auto r = runPass(*m, "dedup-initializers");
   EXPECT_EQ(print(*m), canonical(text));
   EXPECT_TRUE(r.counters.empty());
   EXPECT_FALSE(r.changed);
@@ -72,7 +65,7 @@ TEST(DedupInitializers, OverridableInputsAreNeverMerged) {
       y = Mul(t, b)
     })";
   auto m = parse(text);
-  auto r = runWithResult(*m, "dedup-initializers");
+  auto r = runPass(*m, "dedup-initializers");
   EXPECT_EQ(print(*m), canonical(text));
   EXPECT_FALSE(r.changed);
 }
@@ -86,7 +79,7 @@ TEST(DedupInitializers, DeclinesAnInitializerThatIsAGraphOutput) {
       y = Add(x, a)
     })";
   auto m = parse(text);
-  auto r = runWithResult(*m, "dedup-initializers");
+  auto r = runPass(*m, "dedup-initializers");
   EXPECT_EQ(print(*m), canonical(text));
   EXPECT_EQ(r.declined["initializer is a graph output"], 1);
   EXPECT_FALSE(r.changed);
@@ -104,7 +97,7 @@ TEST(DedupInitializers, StringsAndEmptyTensors) {
       u = Add(x, e1)
       y = Add(u, e2)
     })");
-  auto r = runWithResult(*m, "dedup-initializers");
+  auto r = runPass(*m, "dedup-initializers");
   EXPECT_EQ(print(*m), canonical(R"(
     <ir_version: 8, opset_import: ["" : 17]>
     g (float[0] x) => (string[2] s, string[2] t, float[0] y)
@@ -137,7 +130,7 @@ TEST(DedupInitializers, WithinEachSubgraphAndAcrossCaptures) {
         else_branch = else_g () => (float[2] q) { q = Add(x, a) }
       >
     })");
-  auto r = runWithResult(*m, "dedup-initializers");
+  auto r = runPass(*m, "dedup-initializers");
   EXPECT_EQ(print(*m), canonical(R"(
     <ir_version: 8, opset_import: ["" : 17]>
     g (bool cond, float[2] x) => (float[2] y)

@@ -8,17 +8,10 @@
 namespace effdl::test {
 namespace {
 
-passes::PassResult runWithResult(ir::Model& m, const std::string& name) {
-  const passes::PassInfo* info = passes::findPass(name);
-  EXPECT_NE(info, nullptr) << name;
-  passes::PassContext ctx;
-  return info->create(passes::PassOptions(&info->options, {}))->run(m, ctx);
-}
-
 // Runs eliminate-noop on `before`; expects `after`, a valid model, and returns the statistics.
 passes::PassResult expectRewrite(const std::string& before, const std::string& after) {
   auto m = parse(before);
-  auto r = runWithResult(*m, "eliminate-noop");
+  auto r = runPass(*m, "eliminate-noop");
   EXPECT_EQ(print(*m), canonical(after));
   EXPECT_NO_THROW(ir::verifyModel(*m, /*strict=*/true));
   return r;
@@ -27,7 +20,7 @@ passes::PassResult expectRewrite(const std::string& before, const std::string& a
 // Runs eliminate-noop on `text`; expects no change and returns the statistics.
 passes::PassResult expectUnchanged(const std::string& text) {
   auto m = parse(text);
-  auto r = runWithResult(*m, "eliminate-noop");
+  auto r = runPass(*m, "eliminate-noop");
   EXPECT_EQ(print(*m), canonical(text));
   EXPECT_FALSE(r.changed);
   return r;

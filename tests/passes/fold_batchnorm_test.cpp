@@ -11,13 +11,6 @@
 namespace effdl::test {
 namespace {
 
-passes::PassResult runWithResult(ir::Model& m, const std::string& name) {
-  const passes::PassInfo* info = passes::findPass(name);
-  EXPECT_NE(info, nullptr) << name;
-  passes::PassContext ctx;
-  return info->create(passes::PassOptions(&info->options, {}))->run(m, ctx);
-}
-
 std::vector<float> floats(const ir::Model& m, const std::string& name) {
   const ir::Value* v = m.graph->findValue(name);
   EXPECT_TRUE(v && v->isInitializer()) << name;
@@ -29,7 +22,7 @@ std::vector<float> floats(const ir::Model& m, const std::string& name) {
 // Runs fold-batchnorm on `text`; expects no change, and returns the statistics.
 passes::PassResult expectUnchanged(const std::string& text) {
   auto m = parse(text);
-  auto r = runWithResult(*m, "fold-batchnorm");
+  auto r = runPass(*m, "fold-batchnorm");
   EXPECT_EQ(print(*m), canonical(text));
   EXPECT_FALSE(r.changed);
   return r;
@@ -56,7 +49,7 @@ constexpr const char* kConvBn = R"(
 
 TEST(FoldBatchnorm, ConvWithoutBiasKeepsTheOutputName) {
   auto m = parse(kConvBn);
-  auto r = runWithResult(*m, "fold-batchnorm");
+  auto r = runPass(*m, "fold-batchnorm");
   // The old initializers stay until eliminate-dead: the pass never edits them (they may be shared).
   EXPECT_EQ(print(*m), canonical(R"(
     <ir_version: 8, opset_import: ["" : 17]>
@@ -165,7 +158,7 @@ constexpr const char* kConvTransposeBn = R"(
 
 TEST(FoldBatchnorm, ConvTransposeWithGroupsScalesOutputChannels) {
   auto m = parse(kConvTransposeBn);
-  auto r = runWithResult(*m, "fold-batchnorm");
+  auto r = runPass(*m, "fold-batchnorm");
   runPass(*m, "eliminate-dead");
   EXPECT_EQ(print(*m), canonical(R"(
     <ir_version: 8, opset_import: ["" : 17]>
@@ -213,7 +206,7 @@ TEST(FoldBatchnorm, GemmTransB) {
       t = Gemm <transB = 1> (a, bw, c)
       y = BatchNormalization <epsilon = 0.0> (t, s, bb, m, v)
     })");
-  auto r = runWithResult(*m, "fold-batchnorm");
+  auto r = runPass(*m, "fold-batchnorm");
   runPass(*m, "eliminate-dead");
   EXPECT_EQ(print(*m), canonical(R"(
     <ir_version: 8, opset_import: ["" : 17]>

@@ -7,18 +7,12 @@
 namespace effdl::test {
 namespace {
 
-passes::PassResult runAndGet(ir::Model& m, const std::string& spec) {
-  auto p = passes::parsePipelineSpec(spec);
-  passes::PassContext ctx;
-  return passes::runPipeline(m, p, ctx)[0].result;
-}
-
 TEST(FoldConstants, EvaluatesNodeOnConstants) {
   auto m = parse(R"(
     <ir_version: 8, opset_import: ["" : 17]>
     g (float[2] x) => (float[2] y) <float[2] w = {1.5, -2.0}>
     { t = Identity(w)  y = Add(x, t) })");
-  auto r = runAndGet(*m, "fold-constants");
+  auto r = runPass(*m, "fold-constants");
   EXPECT_EQ(r.counter("nodes folded"), 1);
   runPass(*m, "eliminate-dead");
   EXPECT_EQ(print(*m), canonical(R"(
@@ -34,7 +28,7 @@ TEST(FoldConstants, DeclinesLargeResultsAndKeepsDequantize) {
        <float[8] w = {1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0}, int8[4] q = {1, 2, 3, 4}, float s = {0.5}>
     { t = Identity(w)  y = Add(x, t)  d = DequantizeLinear(q, s)  z = Add(x2, d) })";
   auto m = parse(text);
-  auto r = runAndGet(*m, "fold-constants{max-bytes=16}");
+  auto r = runPass(*m, "fold-constants{max-bytes=16}");
   EXPECT_EQ(r.counter("nodes folded"), 0);
   EXPECT_EQ(r.declined["result too large"], 1);
   EXPECT_EQ(print(*m), canonical(text));
@@ -46,7 +40,7 @@ TEST(FoldConstants, GraphOutputAndMissingKernelDecline) {
     g (float[2] x) => (float[2] y, float[2] c) <float[2] w = {1.0, 2.0}>
     { c = Identity(w)  u = com.example.Thing(w)  y = Add(x, u) })";
   auto m = parse(text);
-  auto r = runAndGet(*m, "fold-constants");
+  auto r = runPass(*m, "fold-constants");
   EXPECT_EQ(r.counter("nodes folded"), 0);
   EXPECT_EQ(r.declined["output is a graph output"], 1);
   EXPECT_EQ(r.declined["op of another domain"], 1);

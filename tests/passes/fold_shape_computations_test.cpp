@@ -10,13 +10,8 @@
 namespace effdl::test {
 namespace {
 
-// Runs fold-shapes alone and returns what it reported (golden tests use runPass).
-passes::PassResult fold(ir::Model& m) {
-  const passes::PassInfo* info = passes::findPass("fold-shapes");
-  EXPECT_NE(info, nullptr);
-  passes::PassContext ctx;
-  return info->create(passes::PassOptions(&info->options, {}))->run(m, ctx);
-}
+// Runs fold-shapes alone and returns what it reported.
+passes::PassResult fold(ir::Model& m) { return runPass(m, "fold-shapes"); }
 
 TEST(FoldShapeComputations, FoldsTheFlattenByReshapeChain) {
   auto m = parse(R"(

@@ -13,16 +13,6 @@ namespace fs = std::filesystem;
 namespace effdl::test {
 namespace {
 
-ErrorKind kindOf(const std::function<void()>& f, std::string* message = nullptr) {
-  try {
-    f();
-  } catch (const Error& e) {
-    if (message) *message = e.what();
-    return e.kind();
-  }
-  return ErrorKind::kInternal;
-}
-
 TEST(Pipeline, SpecRoundTripsToCanonicalForm) {
   auto p = passes::parsePipelineSpec(" cleanup , eliminate-dead{ inputs = true }");
   ASSERT_EQ(p.steps.size(), 2u);

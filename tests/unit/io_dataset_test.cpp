@@ -21,17 +21,6 @@ using ir::DataType;
 
 constexpr uint64_t kNoLimit = uint64_t{1} << 40;
 
-template <typename F>
-void expectError(F&& f, ErrorKind kind, const std::string& part) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one containing: " << part;
-  } catch (const Error& e) {
-    EXPECT_EQ(kindName(e.kind()), kindName(kind)) << e.what();
-    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "message: " << e.what() << "\nexpected: " << part;
-  }
-}
-
 ir::Tensor vec(std::vector<float> v) {
   const int64_t n = static_cast<int64_t>(v.size());
   return ir::Tensor::fromVector(DataType::kFloat, {n}, v);

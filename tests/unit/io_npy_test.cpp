@@ -35,17 +35,6 @@ ir::Tensor readBytes(const std::string& b, uint64_t maxBytes = kNoLimit) {
   return io::readNpyBytes({reinterpret_cast<const uint8_t*>(b.data()), b.size()}, "t.npy", maxBytes);
 }
 
-template <typename F>
-void expectError(F&& f, ErrorKind kind, const std::string& part) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one containing: " << part;
-  } catch (const Error& e) {
-    EXPECT_EQ(kindName(e.kind()), kindName(kind)) << e.what();
-    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "message: " << e.what() << "\nexpected: " << part;
-  }
-}
-
 void expectBytesError(const std::string& file, ErrorKind kind, const std::string& part, uint64_t maxBytes = kNoLimit) {
   expectError([&] { readBytes(file, maxBytes); }, kind, part);
 }

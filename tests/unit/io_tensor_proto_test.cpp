@@ -21,17 +21,6 @@ using ir::DataType;
 constexpr uint64_t kNoLimit = uint64_t{1} << 40;
 const fs::path kNodeData = "/usr/share/libonnx-testdata/data/node";
 
-template <typename F>
-void expectError(F&& f, ErrorKind kind, const std::string& part) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one containing: " << part;
-  } catch (const Error& e) {
-    EXPECT_EQ(kindName(e.kind()), kindName(kind)) << e.what();
-    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "message: " << e.what() << "\nexpected: " << part;
-  }
-}
-
 io::NamedTensor readBytes(const std::string& b, uint64_t maxBytes = kNoLimit) {
   return io::readTensorProtoBytes({reinterpret_cast<const uint8_t*>(b.data()), b.size()}, "input_0.pb", maxBytes);
 }

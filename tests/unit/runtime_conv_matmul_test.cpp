@@ -47,16 +47,6 @@ ir::Tensor run1(const std::string& text, const ir::Tensor& x, int threads = 1) {
   return s.run({{"x", &x}})[0];
 }
 
-ErrorKind kindOf(const std::function<void()>& f, std::string* message = nullptr) {
-  try {
-    f();
-  } catch (const Error& e) {
-    if (message) *message = e.what();
-    return e.kind();
-  }
-  return ErrorKind::kInternal;
-}
-
 // ------------------------------------------------------------------------------ hand-computed
 TEST(RuntimeConv, PlainConvWithBias) {
   auto y = run1(R"(

@@ -22,16 +22,6 @@ ir::Tensor floats(std::vector<int64_t> dims) {
   return ir::Tensor::fromVector(ir::DataType::kFloat, dims, v);
 }
 
-ErrorKind kindOf(const std::function<void()>& f, std::string* message = nullptr) {
-  try {
-    f();
-  } catch (const Error& e) {
-    if (message) *message = e.what();
-    return e.kind();
-  }
-  return ErrorKind::kInternal;
-}
-
 TEST(RuntimeSession, RunsAndReturnsOutputsInGraphOrder) {
   auto m = parse(kIdentity);
   runtime::Session s(*m, {1});

@@ -182,7 +182,7 @@ class EinsumKernel : public Kernel {
       if (!w) throwRunError(io, "the loop nest is too large");
       work = *w;
     }
-    RtTensor& y = allocChecked(io, 0, ins[0]->dtype, dims);
+    RtTensor& y = io.allocOutput(0, ins[0]->dtype, dims);
     if (y.nbytes == 0) return;
     const bool ok = dispatchNumeric(ins[0]->dtype, [&](auto tag) {
       using T = decltype(tag);

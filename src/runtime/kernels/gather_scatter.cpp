@@ -102,7 +102,7 @@ class GatherKernel : public Kernel {
     Shape dims(data.dims.begin(), data.dims.begin() + static_cast<std::ptrdiff_t>(axis));
     dims.insert(dims.end(), indices.dims.begin(), indices.dims.end());
     dims.insert(dims.end(), data.dims.begin() + static_cast<std::ptrdiff_t>(axis) + 1, data.dims.end());
-    RtTensor& y = allocChecked(io, 0, data.dtype, dims);
+    RtTensor& y = io.allocOutput(0, data.dtype, dims);
     if (y.nbytes == 0) return;
     const size_t es = elementSize(io, data);
     const int64_t outer = product(data.dims, 0, axis);
@@ -144,7 +144,7 @@ class GatherElementsKernel : public Kernel {
     const size_t axis = static_cast<size_t>(normalizeAxis(io, axis_, static_cast<int64_t>(r), "axis"));
     checkElementsShapes(io, data, indices, axis);
     const auto idx = readInts(io, indices, "indices");
-    RtTensor& y = allocChecked(io, 0, data.dtype, indices.dims);
+    RtTensor& y = io.allocOutput(0, data.dtype, indices.dims);
     if (y.nbytes == 0) return;
     const size_t es = elementSize(io, data);
     const auto st = contiguousStrides(data.dims);
@@ -252,7 +252,7 @@ class GatherNdKernel : public Kernel {
     Shape dims(indices.dims.begin(), indices.dims.end() - 1);
     const size_t sliceFrom = static_cast<size_t>(batchDims_ + indices.dims[q - 1]);
     dims.insert(dims.end(), data.dims.begin() + static_cast<std::ptrdiff_t>(sliceFrom), data.dims.end());
-    RtTensor& y = allocChecked(io, 0, data.dtype, dims);
+    RtTensor& y = io.allocOutput(0, data.dtype, dims);
     if (y.nbytes == 0) return;
     const size_t es = elementSize(io, data), block = static_cast<size_t>(p.sliceElems) * es;
     for (int64_t t = 0; t < p.tuples; ++t)

@@ -94,7 +94,7 @@ class ConcatKernel : public Kernel {
       dims[axis] = *sum;
       ins.push_back(&x);
     }
-    RtTensor& y = allocChecked(io, 0, x0.dtype, dims);
+    RtTensor& y = io.allocOutput(0, x0.dtype, dims);
     if (y.nbytes == 0) return;
     const size_t es = elementSize(io, x0);
     const int64_t outer = product(dims, 0, axis), inner = product(dims, axis + 1, r);
@@ -299,7 +299,7 @@ class ExpandKernel : public Kernel {
       copyUnlessSame(y, x);
       return;
     }
-    RtTensor& y = allocChecked(io, 0, x.dtype, dims);
+    RtTensor& y = io.allocOutput(0, x.dtype, dims);
     if (y.nbytes == 0) return;
     const auto inStrides = contiguousStrides(x.dims);
     std::vector<int64_t> strides(dims.size(), 0);
@@ -325,7 +325,7 @@ class TileKernel : public Kernel {
       if (!d) throwRunError(io, "repeats " + shapeString(repeats) + " has a negative or too large entry");
       dims[k] = *d;
     }
-    RtTensor& y = allocChecked(io, 0, x.dtype, dims);
+    RtTensor& y = io.allocOutput(0, x.dtype, dims);
     if (y.nbytes == 0) return;
     // The output seen as [rep0, d0, rep1, d1, ...] is x broadcast along the rep axes.
     const auto inStrides = contiguousStrides(x.dims);
@@ -370,7 +370,7 @@ class PadKernel : public Kernel {
     uint8_t value[16] = {};
     if (es > sizeof value) throwRunError(io, "unsupported element type");
     if (mode_ == PadMode::kConstant) constantValue(io, x, value);
-    RtTensor& y = allocChecked(io, 0, x.dtype, dims);
+    RtTensor& y = io.allocOutput(0, x.dtype, dims);
     if (y.nbytes == 0) return;
     if (r == 0) {
       std::memcpy(y.data, x.data, es);

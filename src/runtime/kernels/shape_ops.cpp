@@ -263,7 +263,7 @@ class ConstantOfShapeKernel : public Kernel {
     const Shape dims = readInts(io, requireInput(io, 0), "shape");
     for (int64_t d : dims)
       if (d < 0) throwRunError(io, "shape " + shapeString(dims) + " has a negative entry");
-    RtTensor& y = allocChecked(io, 0, value_.dtype(), dims);
+    RtTensor& y = io.allocOutput(0, value_.dtype(), dims);
     fillElements(y.data, y.numel(), value_.data(), value_.nbytes());
   }
 
@@ -304,7 +304,7 @@ class RangeKernel : public Kernel {
         if (d == 0 || !std::isfinite(n)) throwRunError(io, "delta is zero or the range is not finite");
         if (n > 9.0e18) throwRunError(io, "the range has too many elements");
         const int64_t count = n > 0 ? static_cast<int64_t>(n) : 0;
-        RtTensor& y = allocChecked(io, 0, start.dtype, {count});
+        RtTensor& y = io.allocOutput(0, start.dtype, {count});
         // Repeated addition, as ONNX's function body and ONNX Runtime compute it.
         T v = s;
         for (int64_t i = 0; i < count; ++i, v += d) y.as<T>()[i] = v;
@@ -317,7 +317,7 @@ class RangeKernel : public Kernel {
         if (d < 0 && l < s) n = (s - l - d - 1) / -d;
         if (n > static_cast<W>(INT64_MAX)) throwRunError(io, "the range has too many elements");
         const int64_t count = static_cast<int64_t>(n);
-        RtTensor& y = allocChecked(io, 0, start.dtype, {count});
+        RtTensor& y = io.allocOutput(0, start.dtype, {count});
         for (int64_t i = 0; i < count; ++i) y.as<T>()[i] = static_cast<T>(s + static_cast<W>(i) * d);
       }
     });
@@ -349,7 +349,7 @@ class EyeLikeKernel : public Kernel {
     uint8_t one[16] = {};
     if (es == 0 || es > sizeof one || !writeOne(dt, one))
       throwRunError(io, "unsupported output type " + std::string(ir::dtypeName(dt)));
-    RtTensor& y = allocChecked(io, 0, dt, x.dims);
+    RtTensor& y = io.allocOutput(0, dt, x.dims);
     if (y.nbytes) std::memset(y.data, 0, y.nbytes);
     const int64_t rows = x.dims[0], cols = x.dims[1];
     if (k_ >= cols || k_ <= -rows) return;  // no diagonal inside (and no overflow for a hostile k)

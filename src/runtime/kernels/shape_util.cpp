@@ -102,24 +102,7 @@ int64_t checkedNumel(const KernelIo& io, const Shape& dims) {
   return *n;
 }
 
-void checkTensorSize(const KernelIo& io, ir::DataType dtype, const Shape& dims) {
-  const int64_t n = checkedNumel(io, dims);
-  auto bytes = checkedMul(n, static_cast<int64_t>(std::max<size_t>(1, ir::dtypeSize(dtype))));
-  if (!bytes || *bytes > runtimeMaxTensorBytes())
-    throwRunError(io, "output shape " + shapeString(dims) + " (" + std::string(ir::dtypeName(dtype)) +
-                          ") exceeds the runtime's tensor size limit of " + std::to_string(runtimeMaxTensorBytes()) +
-                          " bytes");
-}
-
-RtTensor& allocChecked(KernelIo& io, size_t i, ir::DataType dtype, const Shape& dims) {
-  checkTensorSize(io, dtype, dims);
-  return io.allocOutput(i, dtype, dims);
-}
-
-RtTensor& allocInPlaceChecked(KernelIo& io, size_t i, size_t j, ir::DataType dtype, const Shape& dims) {
-  checkTensorSize(io, dtype, dims);
-  return io.allocOutputInPlace(i, j, dtype, dims);
-}
+void checkTensorSize(const KernelIo& io, ir::DataType dtype, const Shape& dims) { checkedOutputBytes(io, dtype, dims); }
 
 void copyUnlessSame(RtTensor& y, const RtTensor& x) {
   if (y.data != x.data && x.nbytes) std::memcpy(y.data, x.data, std::min(x.nbytes, y.nbytes));

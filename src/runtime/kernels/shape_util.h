@@ -33,11 +33,9 @@ int64_t normalizeAxis(const KernelIo& io, int64_t axis, int64_t rank, const char
 std::vector<int64_t> contiguousStrides(const Shape& dims);
 // Element count, or a run error when a dim is negative or the product overflows.
 int64_t checkedNumel(const KernelIo& io, const Shape& dims);
-// A run error when a tensor of this shape would exceed runtimeMaxTensorBytes().
+// A run error when a tensor of this shape would exceed runtimeMaxTensorBytes(), checked before
+// work that precedes the allocation (allocOutput itself checks the same through checkedOutputBytes).
 void checkTensorSize(const KernelIo& io, ir::DataType dtype, const Shape& dims);
-// allocOutput / allocOutputInPlace after checkTensorSize.
-RtTensor& allocChecked(KernelIo& io, size_t i, ir::DataType dtype, const Shape& dims);
-RtTensor& allocInPlaceChecked(KernelIo& io, size_t i, size_t j, ir::DataType dtype, const Shape& dims);
 // Copies x's bytes into y unless the executor gave y x's buffer.
 void copyUnlessSame(RtTensor& y, const RtTensor& x);
 

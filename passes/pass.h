@@ -15,6 +15,10 @@
 #include "ir/graph.h"
 #include "ir/load_options.h"
 
+namespace effdl::eval {
+class SampleSet;
+}
+
 namespace effdl::passes {
 
 enum class OptionType { kBool, kInt, kFloat, kString, kEnum, kStringList };
@@ -65,6 +69,12 @@ struct PassResult {
 struct PassContext {
   ir::LoadOptions limits;  // memory budget etc. for anything a pass materialises
   uint64_t seed = 0;
+  // `--calib DIR|random:N`: the samples data-driven passes run (eval/sample_set.h; passes/common/
+  // activation_tap.h runs the model over them);
+  // null when the user gave none — a pass that needs data then fails with a usage error that
+  // names --calib, or falls back to random samples and says so in its notes.
+  const eval::SampleSet* calib = nullptr;
+  int threads = 0;  // for runs of the model inside a pass (0: all cores)
 };
 
 class Pass {
@@ -78,6 +88,14 @@ struct PassInfo {
   std::string summary;
   std::vector<OptionSpec> options;
   std::function<std::unique_ptr<Pass>(const PassOptions&)> create;
+  // Passes `effdl optimize` reaches through a flag of their own (--quantize MODE, --prune S,
+  // --hash-embeddings R): `cliFlag` sets option `primaryOption`; every other option X is the flag
+  // `--<cliFlag>-X` (one scheme for all passes: --prune-mode, --quantize-exclude-nodes, ...).
+  // Such passes run in the fixed order cleanup → fold-batchnorm → hashing → pruning →
+  // quantization → cleanup, whatever the order of the flags; `fixedOrder` is their slot (1, 2, 3).
+  std::string cliFlag{};
+  std::string primaryOption{};
+  int fixedOrder = 0;
 };
 
 }  // namespace effdl::passes

@@ -1,6 +1,8 @@
 // Pipeline parsing (CLI spec and JSON recipe) and execution with timing and --verify.
 #include "passes/pipeline.h"
 
+#include <algorithm>
+
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -106,6 +108,20 @@ PipelineStep makeStep(const std::string& passName, const std::map<std::string, s
     values[k] = v;
   }
   return PipelineStep{info, PassOptions(&info->options, std::move(values))};
+}
+
+Pipeline fixedOrderPipeline(const std::map<std::string, std::map<std::string, std::string>>& flagged) {
+  std::vector<PipelineStep> middle;
+  for (const auto& [name, options] : flagged) middle.push_back(makeStep(name, options));
+  std::stable_sort(middle.begin(), middle.end(), [](const PipelineStep& a, const PipelineStep& b) {
+    return a.info->fixedOrder < b.info->fixedOrder;
+  });
+  Pipeline p;
+  p.steps.push_back(makeStep("cleanup", {}));
+  p.steps.push_back(makeStep("fold-batchnorm", {}));
+  for (auto& s : middle) p.steps.push_back(std::move(s));
+  p.steps.push_back(makeStep("cleanup", {}));
+  return p;
 }
 
 Pipeline parsePipelineSpec(const std::string& spec) {

@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "eval/agreement.h"
 #include "report/model_summary.h"
 
 namespace effdl::report {
@@ -22,11 +24,29 @@ struct PassRecord {
   std::vector<std::string> notes;
 };
 
+struct Latency {
+  double p50Ms = 0, p90Ms = 0;
+};
+
+// What effdl's runtime measured on both models (same threads, same seeded inputs). Each part is
+// absent when it was not asked for or could not run; `notMeasured` then says why.
+struct Measurements {
+  int threads = 0;
+  int iterations = 0;  // timed runs per model
+  std::optional<Latency> before, after;
+  std::string fidelityInputs;  // "8 seeded random samples (seed 0)"
+  std::optional<eval::Agreement> agreement;
+  std::optional<double> accuracyBefore, accuracyAfter;
+  int64_t accuracySamples = 0;
+  std::vector<std::string> notMeasured;
+};
+
 struct OptimizeReport {
   std::string input, output;
   std::string pipeline;  // canonical spec
   ModelSummary before, after;
   std::vector<PassRecord> passes;
+  Measurements measured;
 };
 
 inline constexpr int kReportSchemaVersion = 1;

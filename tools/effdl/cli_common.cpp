@@ -68,7 +68,7 @@ ir::LoadOptions LoadFlags::toOptions() const {
     if (!fs::is_directory(allowDataRoot, ec)) throwUsage("--allow-data-root '" + allowDataRoot + "': not a folder");
     o.allowDataRoot = fs::path(allowDataRoot);
   }
-  if (!maxTensorBytes.empty()) o.maxTensorBytes = parseByteSize(maxTensorBytes);
+  o.maxTensorBytes = maxTensorBytes.empty() ? ir::defaultMaxTensorBytes() : parseByteSize(maxTensorBytes);
   return o;
 }
 

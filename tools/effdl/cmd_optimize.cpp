@@ -5,6 +5,9 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "core/error.h"
+#include "eval/sample_set.h"
+#include "measure.h"
+#include "pass_flags.h"
 #include "ir/onnx_export.h"
 #include "ir/onnx_import.h"
 #include "passes/pipeline.h"
@@ -35,9 +38,13 @@ report::PassRecord toRecord(const passes::StepReport& s) {
 
 void registerOptimize(CLI::App& app) {
   struct Args {
-    std::string model, output, passes, recipe, externalData = "auto";
-    bool force = false, verify = false, json = false;
+    std::string model, output, passes, recipe, externalData = "auto", calib;
+    bool force = false, verify = false, json = false, noMeasure = false;
+    int threads = 0, benchIters = 20, fidelitySamples = 8;
+    uint64_t seed = 0;
+    std::string evalData, evalLabels;
     LoadFlags load;
+    PassFlags passFlags;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("optimize", "run a pipeline of passes and report the model before and after");
@@ -54,8 +61,29 @@ void registerOptimize(CLI::App& app) {
   cmd->add_option("--external-data", args->externalData,
                   "auto: external data only above 2 GiB; always: weights to OUT.data; never: all inline")
       ->check(CLI::IsMember({"auto", "always", "never"}));
+  cmd->add_option("--calib", args->calib,
+                  "calibration data for passes that need it: a folder of samples (.npz, or folders of .npy/.pb "
+                  "named after the model's inputs) or random:N seeded random samples")
+      ->type_name("DIR|random:N");
+  cmd->add_option("--seed", args->seed, "seed for random calibration/fidelity inputs and seeded passes")
+      ->capture_default_str();
+  cmd->add_option("--threads", args->threads, "threads for calibration and measurements (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--bench-iters", args->benchIters, "timed runs per model for the latency rows (0: skip)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--fidelity-samples", args->fidelitySamples,
+                  "seeded random inputs on which the optimized model is compared with the original (0: skip)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--eval-data", args->evalData, "inputs [N, ...] (.npy) for accuracy before/after")->type_name("X.npy");
+  cmd->add_option("--eval-labels", args->evalLabels, "integer labels [N] (.npy) for --eval-data")->type_name("Y.npy");
+  cmd->add_flag("--no-measure", args->noMeasure, "skip the runtime measurements (latency, agreement, accuracy)");
   args->load.add(*cmd);
+  args->passFlags.add(*cmd);
   cmd->footer(
+      "Pass flags (--quantize, --prune, --hash-embeddings, each with --<flag>-<option>) build the\n"
+      "pipeline cleanup, fold-batchnorm, hashing, pruning, quantization, cleanup, in that order.\n"
       "Examples:\n"
       "  effdl optimize model.onnx                       # writes model.opt.onnx\n"
       "  effdl optimize model.onnx -o small.onnx --force\n"
@@ -64,7 +92,11 @@ void registerOptimize(CLI::App& app) {
   cmd->callback([args] {
     outputMode() = {args->json, "optimize"};
     // Everything the user typed is validated before any work starts.
-    passes::Pipeline pipeline = !args->recipe.empty() ? passes::loadRecipeFile(args->recipe)
+    if (args->passFlags.any() && (!args->passes.empty() || !args->recipe.empty()))
+      throwUsage(args->passFlags.firstGiven() + " cannot be combined with --passes or --recipe (write the pass "
+                 "into the pipeline instead, e.g. prune{sparsity=0.5})");
+    passes::Pipeline pipeline = args->passFlags.any()     ? args->passFlags.toPipeline()
+                                : !args->recipe.empty() ? passes::loadRecipeFile(args->recipe)
                                 : passes::parsePipelineSpec(args->passes.empty() ? kDefaultPipeline : args->passes);
     ir::LoadOptions loadOptions = args->load.toOptions();
     fs::path input = args->model;
@@ -82,8 +114,16 @@ void registerOptimize(CLI::App& app) {
     countOptions.defaultDimValue = 1;
     rep.before = report::summarize(*ir::loadModel(input, countOptions), input);
 
+    std::map<std::string, int64_t> dims;
+    for (const auto& [k, v] : loadOptions.dimBindings) dims[k] = v;
+    std::optional<eval::SampleSet> calib;
+    if (!args->calib.empty()) calib.emplace(eval::SampleSet::open(args->calib, loadOptions.maxTensorBytes, args->seed, dims));
+
     passes::PassContext ctx;
     ctx.limits = loadOptions;
+    ctx.seed = args->seed;
+    ctx.threads = args->threads;
+    ctx.calib = calib ? &*calib : nullptr;
     passes::RunOptions run;
     run.verify = args->verify;
     run.reproducerDir = output.parent_path().empty() ? fs::path(".") : output.parent_path();
@@ -105,6 +145,18 @@ void registerOptimize(CLI::App& app) {
                                 "the pass): ") + e.what());
     }
     rep.after = report::summarize(*written, output);
+    if (!args->noMeasure) {
+      MeasureOptions mo;
+      mo.threads = args->threads;
+      mo.iterations = args->benchIters;
+      mo.fidelitySamples = args->fidelitySamples;
+      mo.seed = args->seed;
+      mo.dims = dims;
+      mo.evalData = args->evalData;
+      mo.evalLabels = args->evalLabels;
+      mo.maxTensorBytes = loadOptions.maxTensorBytes;
+      rep.measured = measureModels(*ir::loadModel(input, countOptions), *written, mo);
+    }
     if (args->json) report::renderOptimizeJson(rep, std::cout);
     else report::renderOptimizeTable(rep, std::cout);
   });

@@ -58,6 +58,10 @@ struct PassResult {
   std::map<std::string, int64_t> declined;
   std::vector<std::string> notes;
   bool changed = false;
+  // Per-layer details for the report (sparsity, SQNR, bucket loads...): one row per node or
+  // tensor, numeric columns named in `layerColumns` ("sparsity", "sqnr_db").
+  std::vector<std::string> layerColumns;
+  std::vector<std::pair<std::string, std::vector<double>>> layers;
 
   void count(const std::string& key, int64_t n = 1);
   void decline(const std::string& reason, int64_t n = 1) { declined[reason] += n; }
@@ -90,11 +94,14 @@ struct PassInfo {
   std::function<std::unique_ptr<Pass>(const PassOptions&)> create;
   // Passes `effdl optimize` reaches through a flag of their own (--quantize MODE, --prune S,
   // --hash-embeddings R): `cliFlag` sets option `primaryOption`; every other option X is the flag
-  // `--<cliFlag>-X` (one scheme for all passes: --prune-mode, --quantize-exclude-nodes, ...).
-  // Such passes run in the fixed order cleanup → fold-batchnorm → hashing → pruning →
-  // quantization → cleanup, whatever the order of the flags; `fixedOrder` is their slot (1, 2, 3).
+  // `--<cliOptionPrefix>-X` (one scheme for all passes: --prune-mode, --quantize-exclude-nodes,
+  // --hash-mode; the prefix defaults to cliFlag).
+  // Such passes run in a fixed order whatever the order of the flags: cleanup → fold-batchnorm →
+  // [fixedOrder 1..9: hashing 1, pruning 2, quantization 3] → cleanup → [fixedOrder ≥ 10: storage
+  // encodings that cleanup must not undo, e.g. sparse weight formats].
   std::string cliFlag{};
   std::string primaryOption{};
+  std::string cliOptionPrefix{};
   int fixedOrder = 0;
 };
 

@@ -111,16 +111,19 @@ PipelineStep makeStep(const std::string& passName, const std::map<std::string, s
 }
 
 Pipeline fixedOrderPipeline(const std::map<std::string, std::map<std::string, std::string>>& flagged) {
-  std::vector<PipelineStep> middle;
-  for (const auto& [name, options] : flagged) middle.push_back(makeStep(name, options));
-  std::stable_sort(middle.begin(), middle.end(), [](const PipelineStep& a, const PipelineStep& b) {
+  std::vector<PipelineStep> steps;
+  for (const auto& [name, options] : flagged) steps.push_back(makeStep(name, options));
+  std::stable_sort(steps.begin(), steps.end(), [](const PipelineStep& a, const PipelineStep& b) {
     return a.info->fixedOrder < b.info->fixedOrder;
   });
   Pipeline p;
   p.steps.push_back(makeStep("cleanup", {}));
   p.steps.push_back(makeStep("fold-batchnorm", {}));
-  for (auto& s : middle) p.steps.push_back(std::move(s));
+  for (auto& s : steps)
+    if (s.info->fixedOrder < kStorageOrder) p.steps.push_back(s);
   p.steps.push_back(makeStep("cleanup", {}));
+  for (auto& s : steps)
+    if (s.info->fixedOrder >= kStorageOrder) p.steps.push_back(s);
   return p;
 }
 

@@ -137,6 +137,28 @@ void renderOptimizeTable(const OptimizeReport& r, std::ostream& os) {
     p.addRow({pr.name, std::to_string(pr.nodesBefore) + " -> " + std::to_string(pr.nodesAfter), ms, changes});
   }
   p.print(os);
+  for (const auto& pr : r.passes)
+    for (const auto& n : pr.notes) os << pr.name << ": " << n << "\n";
+  // Per-layer details, the first rows of each pass (all of them in --json).
+  constexpr size_t kMaxLayerRows = 12;
+  for (const auto& pr : r.passes) {
+    if (pr.layers.empty()) continue;
+    std::vector<std::string> head{pr.name + " layer"};
+    std::vector<bool> right{false};
+    for (const auto& c : pr.layerColumns) {
+      head.push_back(c);
+      right.push_back(true);
+    }
+    Table l(head, right);
+    for (size_t i = 0; i < pr.layers.size() && i < kMaxLayerRows; ++i) {
+      std::vector<std::string> row{pr.layers[i].first};
+      for (double v : pr.layers[i].second) row.push_back(formatSci(v));
+      l.addRow(row);
+    }
+    os << "\n";
+    l.print(os);
+    if (pr.layers.size() > kMaxLayerRows) os << "(" << pr.layers.size() - kMaxLayerRows << " more rows in --json)\n";
+  }
 }
 
 void renderOptimizeJson(const OptimizeReport& r, std::ostream& os) {
@@ -161,6 +183,8 @@ void renderOptimizeJson(const OptimizeReport& r, std::ostream& os) {
     pj["declined"] = nlohmann::json::object();
     for (const auto& [k, v] : p.declined) pj["declined"][k] = v;
     pj["notes"] = p.notes;
+    pj["layers"] = {{"columns", p.layerColumns}, {"rows", nlohmann::json::array()}};
+    for (const auto& [name, values] : p.layers) pj["layers"]["rows"].push_back({{"name", name}, {"values", values}});
     j["passes"].push_back(pj);
   }
   j["measured"] = measuredJson(r.measured);

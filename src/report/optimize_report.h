@@ -22,6 +22,8 @@ struct PassRecord {
   std::vector<std::pair<std::string, int64_t>> counters;
   std::map<std::string, int64_t> declined;
   std::vector<std::string> notes;
+  std::vector<std::string> layerColumns;
+  std::vector<std::pair<std::string, std::vector<double>>> layers;
 };
 
 struct Latency {

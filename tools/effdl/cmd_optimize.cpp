@@ -31,6 +31,8 @@ report::PassRecord toRecord(const passes::StepReport& s) {
   r.counters = s.result.counters;
   r.declined = s.result.declined;
   r.notes = s.result.notes;
+  r.layerColumns = s.result.layerColumns;
+  r.layers = s.result.layers;
   return r;
 }
 

@@ -23,7 +23,7 @@ void PassFlags::add(CLI::App& cmd) {
     f.opt = cmd.add_option("--" + info.cliFlag, f.value, help)->group("Passes (run in a fixed order)");
     for (const auto& o : info.options) {
       if (&o == primary) continue;
-      std::string name = info.cliFlag + "-" + o.name;
+      std::string name = (info.cliOptionPrefix.empty() ? info.cliFlag : info.cliOptionPrefix) + "-" + o.name;
       Flag& g = flags_[name];
       g = {info.name, o.name, false, "", nullptr};
       std::string h = o.help;

@@ -105,6 +105,19 @@ void registerOptimize(CLI::App& app) {
     fs::path output = args->output.empty() ? defaultOutputPath(input) : fs::path(args->output);
     checkOutputPath(input, output, args->force);
 
+    std::map<std::string, int64_t> dims;
+    for (const auto& [k, v] : loadOptions.dimBindings) dims[k] = v;
+    MeasureOptions mo;
+    mo.threads = args->threads;
+    mo.iterations = args->benchIters;
+    mo.fidelitySamples = args->fidelitySamples;
+    mo.seed = args->seed;
+    mo.dims = dims;
+    mo.maxTensorBytes = loadOptions.maxTensorBytes;
+    loadEvalData(args->evalData, args->evalLabels, mo);
+    std::optional<eval::SampleSet> calib;
+    if (!args->calib.empty()) calib.emplace(eval::SampleSet::open(args->calib, loadOptions.maxTensorBytes, args->seed, dims));
+
     auto model = ir::loadModel(input, loadOptions);
     report::OptimizeReport rep;
     rep.input = input.string();
@@ -115,11 +128,6 @@ void registerOptimize(CLI::App& app) {
     ir::LoadOptions countOptions = loadOptions;
     countOptions.defaultDimValue = 1;
     rep.before = report::summarize(*ir::loadModel(input, countOptions), input);
-
-    std::map<std::string, int64_t> dims;
-    for (const auto& [k, v] : loadOptions.dimBindings) dims[k] = v;
-    std::optional<eval::SampleSet> calib;
-    if (!args->calib.empty()) calib.emplace(eval::SampleSet::open(args->calib, loadOptions.maxTensorBytes, args->seed, dims));
 
     passes::PassContext ctx;
     ctx.limits = loadOptions;
@@ -148,15 +156,6 @@ void registerOptimize(CLI::App& app) {
     }
     rep.after = report::summarize(*written, output);
     if (!args->noMeasure) {
-      MeasureOptions mo;
-      mo.threads = args->threads;
-      mo.iterations = args->benchIters;
-      mo.fidelitySamples = args->fidelitySamples;
-      mo.seed = args->seed;
-      mo.dims = dims;
-      mo.evalData = args->evalData;
-      mo.evalLabels = args->evalLabels;
-      mo.maxTensorBytes = loadOptions.maxTensorBytes;
       rep.measured = measureModels(*ir::loadModel(input, countOptions), *written, mo);
     }
     if (args->json) report::renderOptimizeJson(rep, std::cout);

@@ -206,5 +206,32 @@ TEST_F(CliOptimize, BadCalibSpecIsUsageError) {
   EXPECT_FALSE(fs::exists(dir / "o.onnx"));
 }
 
+TEST_F(CliOptimize, FailIfGatesExitWithTheirCodeAndOneLinePerFailure) {
+  auto in = copyModel("digits_cnn.onnx");
+  auto data = sourceDir() / "models";
+  const std::string eval = " --eval-data '" + (data / "digits_test_x.npy").string() + "' --eval-labels '" +
+                           (data / "digits_test_y.npy").string() + "' --bench-iters 3";
+  auto ok = runEffdl("optimize '" + in.string() + "' -o '" + (dir / "a.onnx").string() + "'" + eval +
+                     " --fail-if 'size>1.5x, accuracy-drop>1pt, top1-agreement<99%'");
+  EXPECT_EQ(ok.exitCode, 0) << ok.err;
+  EXPECT_NE(ok.out.find("gate ok: size"), std::string::npos) << ok.out;
+  auto bad = runEffdl("optimize '" + in.string() + "' -o '" + (dir / "b.onnx").string() + "'" + eval +
+                      " --fail-if 'size>0.5x, accuracy-drop>1pt' --json");
+  EXPECT_EQ(bad.exitCode, 5) << bad.err;
+  EXPECT_NE(bad.err.find("1 of 2 --fail-if gates failed: size 0.99"), std::string::npos) << bad.err;
+  // stdout is still one JSON document: the report, with ok false and the gates.
+  auto j = nlohmann::json::parse(bad.out);
+  EXPECT_TRUE(validateJson(j, loadSchema("report.schema.json")).empty());
+  EXPECT_EQ(j["ok"], false);
+  ASSERT_EQ(j["gates"].size(), 2u);
+  EXPECT_EQ(j["gates"][0]["failed"], true);
+  EXPECT_EQ(j["gates"][1]["failed"], false);
+  EXPECT_TRUE(fs::exists(dir / "b.onnx")) << "the model is written; the gate judges it";
+  // A bad gate is a usage error before any work.
+  auto usage = runEffdl("optimize '" + in.string() + "' -o '" + (dir / "c.onnx").string() + "' --fail-if 'speed>2x'");
+  EXPECT_EQ(usage.exitCode, 1);
+  EXPECT_FALSE(fs::exists(dir / "c.onnx"));
+}
+
 }  // namespace
 }  // namespace effdl::test

@@ -24,6 +24,9 @@ struct LoadFlags {
 struct OutputMode {
   bool json = false;
   std::string command;
+  // The command already printed its JSON result (with "ok": false): an error then only goes to
+  // stderr, so stdout stays one JSON document.
+  bool resultPrinted = false;
 };
 OutputMode& outputMode();
 

@@ -12,6 +12,7 @@
 #include "ir/onnx_import.h"
 #include "passes/pipeline.h"
 #include "report/model_summary.h"
+#include "report/gates.h"
 #include "report/optimize_report.h"
 
 namespace fs = std::filesystem;
@@ -44,7 +45,7 @@ void registerOptimize(CLI::App& app) {
     bool force = false, verify = false, json = false, noMeasure = false;
     int threads = 0, benchIters = 20, fidelitySamples = 8;
     uint64_t seed = 0;
-    std::string evalData, evalLabels;
+    std::string evalData, evalLabels, failIf;
     LoadFlags load;
     PassFlags passFlags;
   };
@@ -80,6 +81,11 @@ void registerOptimize(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--eval-data", args->evalData, "inputs [N, ...] (.npy) for accuracy before/after")->type_name("X.npy");
   cmd->add_option("--eval-labels", args->evalLabels, "integer labels [N] (.npy) for --eval-data")->type_name("Y.npy");
+  cmd->add_option("--fail-if", args->failIf,
+                  "CI gates: exit with code 5 when any clause holds, e.g. \"size>0.3x, latency>0.8x, "
+                  "top1-agreement<99%, accuracy-drop>1pt\" (metrics: size, params, macs, latency, max-abs-error, "
+                  "cosine, top1-agreement, accuracy, accuracy-drop)")
+      ->type_name("GATES");
   cmd->add_flag("--no-measure", args->noMeasure, "skip the runtime measurements (latency, agreement, accuracy)");
   args->load.add(*cmd);
   args->passFlags.add(*cmd);
@@ -90,7 +96,8 @@ void registerOptimize(CLI::App& app) {
       "  effdl optimize model.onnx                       # writes model.opt.onnx\n"
       "  effdl optimize model.onnx -o small.onnx --force\n"
       "  effdl optimize model.onnx --passes \"cleanup,fold-batchnorm\" --verify\n"
-      "  effdl optimize model.onnx --recipe recipe.json --json > report.json");
+      "  effdl optimize model.onnx --recipe recipe.json --json > report.json\n"
+      "  effdl optimize model.onnx --eval-data x.npy --eval-labels y.npy --fail-if \"size>0.5x,accuracy-drop>1pt\"");
   cmd->callback([args] {
     outputMode() = {args->json, "optimize"};
     // Everything the user typed is validated before any work starts.
@@ -104,6 +111,8 @@ void registerOptimize(CLI::App& app) {
     fs::path input = args->model;
     fs::path output = args->output.empty() ? defaultOutputPath(input) : fs::path(args->output);
     checkOutputPath(input, output, args->force);
+    std::vector<report::Gate> gates;
+    if (!args->failIf.empty()) gates = report::parseGates(args->failIf);
 
     std::map<std::string, int64_t> dims;
     for (const auto& [k, v] : loadOptions.dimBindings) dims[k] = v;
@@ -158,8 +167,21 @@ void registerOptimize(CLI::App& app) {
     if (!args->noMeasure) {
       rep.measured = measureModels(*ir::loadModel(input, countOptions), *written, mo);
     }
+    size_t failedGates = 0;
+    for (const auto& g : report::evaluateGates(gates, rep)) {
+      rep.gates.push_back({g.gate.text, g.reason, g.value, g.failed});
+      failedGates += g.failed;
+    }
     if (args->json) report::renderOptimizeJson(rep, std::cout);
     else report::renderOptimizeTable(rep, std::cout);
+    if (failedGates > 0) {
+      outputMode().resultPrinted = true;
+      std::string reasons;
+      for (const auto& g : rep.gates)
+        if (g.failed) reasons += (reasons.empty() ? "" : "; ") + g.reason;
+      throw Error(ErrorKind::kGateFailed, std::to_string(failedGates) + " of " + std::to_string(rep.gates.size()) +
+                                              " --fail-if gates failed: " + reasons);
+    }
   });
 }
 

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""Writes tests/data/recurrent: RNN/GRU/LSTM test cases in the ONNX backend-test layout
+"""Writes tests/data/recurrent: RNN/GRU/LSTM (and Scan) test cases in the ONNX backend-test layout
 (CASE/model.onnx, CASE/test_data_set_0/input_<i>.pb and output_<i>.pb) whose expected outputs come
 from ONNX Runtime (scripts/ort/ort_run.js), covering what ONNX 1.12's own node cases do not:
 reverse and bidirectional directions, sequence_lens, initial_c, peepholes with input_forget,
 clip, every activation function with alpha/beta, GRU's linear_before_reset, opset 14's layout,
-weights as initializers and unused or omitted outputs.
+weights as initializers and unused or omitted outputs; Scan with reverse directions and
+non-zero (and negative) input and output axes.
 
 Run by hand (needs node and scripts/ort installed): /usr/bin/python3 scripts/make_recurrent_cases.py
 The conformance ctest runs the committed cases through effdl's runtime (conformance.recurrent_ort).
@@ -152,12 +153,51 @@ def cases():
     yield case("lstm_omitted_y", "LSTM", outputs=("", "Y_h", "Y_c"), h0=True)
 
 
+def scan_case(name, opset, in_axes, in_dirs, out_axes, out_dirs):
+    """Scan with one state s[3] and len(in_axes) scan inputs of a [5, 3] (axis 0) or [3, 5] (axis 1)
+    layout; body: s' = s + sum of the slices, scan outputs s' * slice_0 and s' - 1."""
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    m = len(in_axes)
+    body_in = [helper.make_tensor_value_info("s", TensorProto.FLOAT, [3])]
+    body_in += [helper.make_tensor_value_info(f"x{j}", TensorProto.FLOAT, [3]) for j in range(m)]
+    nodes, acc = [], "s"
+    for j in range(m):
+        nodes.append(helper.make_node("Add", [acc, f"x{j}"], [f"acc{j}"]))
+        acc = f"acc{j}"
+    nodes += [helper.make_node("Identity", [acc], ["s_out"]), helper.make_node("Mul", [acc, "x0"], ["y0"]),
+              helper.make_node("Sub", [acc, "one"], ["y1"])]
+    body = helper.make_graph(nodes, "body", body_in,
+                             [helper.make_tensor_value_info(n, TensorProto.FLOAT, [3]) for n in ("s_out", "y0", "y1")],
+                             initializer=[numpy_helper.from_array(np.ones(3, np.float32), "one")])
+    feeds = [("s0", rng.uniform(-1, 1, [3]).astype(np.float32))]
+    for j, a in enumerate(in_axes):
+        feeds.append((f"x{j}", rng.uniform(-1, 1, [5, 3] if a == 0 else [3, 5]).astype(np.float32)))
+    out_shape = lambda a: [5, 3] if a == 0 else [3, 5]
+    node = helper.make_node("Scan", [n for n, _ in feeds], ["s_final", "ys0", "ys1"], name=name, body=body,
+                            num_scan_inputs=m, scan_input_axes=in_axes, scan_input_directions=in_dirs,
+                            scan_output_axes=out_axes, scan_output_directions=out_dirs)
+    graph = helper.make_graph([node], name, [helper.make_tensor_value_info(n, TensorProto.FLOAT, list(t.shape))
+                                             for n, t in feeds],
+                              [helper.make_tensor_value_info("s_final", TensorProto.FLOAT, [3]),
+                               helper.make_tensor_value_info("ys0", TensorProto.FLOAT, out_shape(out_axes[0])),
+                               helper.make_tensor_value_info("ys1", TensorProto.FLOAT, out_shape(out_axes[1]))])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="effdl-tests")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model, feeds, None
+
+
+def scan_cases():
+    yield scan_case("scan_reverse_axis1", 9, [1], [1], [1, 0], [1, 0])
+    yield scan_case("scan_two_inputs_mixed", 16, [0, -1], [0, 1], [-1, 0], [0, 1])
+
+
 def main():
     if os.path.isdir(OUT):
         shutil.rmtree(OUT)
     os.makedirs(OUT)
     count = 0
-    for model, feeds, twin in cases():
+    for model, feeds, twin in list(cases()) + list(scan_cases()):
         name = model.graph.name
         d = os.path.join(OUT, name)
         data = os.path.join(d, "test_data_set_0")

@@ -1,6 +1,7 @@
-// If and Loop: run a subgraph with its own executor. Values the body reads from enclosing scopes
+// If, Loop and Scan (opset 9+): run a subgraph with its own executor. Values the body reads from enclosing scopes
 // arrive as the node's implicit inputs; the body's outputs are copied out because they live in
 // the body's buffer pool, which its next run reuses.
+#include <algorithm>
 #include <cstring>
 
 #include "runtime/graph_executor.h"
@@ -144,11 +145,138 @@ class LoopKernel : public Kernel {
   size_t numCarried_ = 0, numScan_ = 0;
 };
 
+// Scan, opset 9 on (opset 8's batch axis and sequence_lens are not supported): N state values
+// carried through the body, M scan inputs sliced along their axis (forward or reverse), K scan
+// outputs stacked along their axis (forward or reverse).
+class ScanKernel : public Kernel {
+ public:
+  explicit ScanKernel(const KernelBuildContext& ctx) {
+    if (ctx.opset < 9) ctx.unsupported("Scan before opset 9 (batch axis, sequence_lens)");
+    const ir::Attribute* b = ctx.node.attr("body");
+    if (!b || !b->g) ctx.invalid("Scan needs a body graph");
+    body_ = std::make_unique<Body>(ctx, *modelOf(ctx), *b->g);
+    const int64_t m = ctx.node.attrInt("num_scan_inputs", -1);
+    if (m < 1 || static_cast<size_t>(m) > ctx.numInputs()) ctx.invalid("num_scan_inputs must be in [1, number of inputs]");
+    numScanIn_ = static_cast<size_t>(m);
+    numState_ = ctx.numInputs() - numScanIn_;
+    if (b->g->inputs().size() != numState_ + numScanIn_) ctx.invalid("the body's inputs do not match the node's");
+    if (b->g->outputs().size() < numState_) ctx.invalid("the body has fewer outputs than state variables");
+    numScanOut_ = b->g->outputs().size() - numState_;
+    if (ctx.node.numOutputs() > numState_ + numScanOut_) ctx.invalid("more outputs than the body produces");
+    inDir_ = listAttr(ctx, "scan_input_directions", numScanIn_, 0);
+    inAxis_ = listAttr(ctx, "scan_input_axes", numScanIn_, 0);
+    outDir_ = listAttr(ctx, "scan_output_directions", numScanOut_, 0);
+    outAxis_ = listAttr(ctx, "scan_output_axes", numScanOut_, 0);
+    for (int64_t d : inDir_)
+      if (d != 0 && d != 1) ctx.invalid("scan_input_directions must be 0 or 1");
+    for (int64_t d : outDir_)
+      if (d != 0 && d != 1) ctx.invalid("scan_output_directions must be 0 or 1");
+  }
+
+  void run(KernelIo& io) override {
+    std::vector<Owned> state(numState_);
+    for (size_t k = 0; k < numState_; ++k) {
+      const RtTensor* v = io.input(k);
+      if (!v) throwRunError(io, "state input " + std::to_string(k) + " is missing");
+      state[k].assign(*v);
+    }
+    // Every scan input's axis, normalised, and the common sequence length.
+    int64_t len = -1;
+    std::vector<const RtTensor*> ins(numScanIn_);
+    std::vector<int64_t> axis(numScanIn_);
+    for (size_t j = 0; j < numScanIn_; ++j) {
+      ins[j] = io.input(numState_ + j);
+      if (!ins[j]) throwRunError(io, "scan input " + std::to_string(j) + " is missing");
+      const int64_t r = static_cast<int64_t>(ins[j]->rank());
+      axis[j] = inAxis_[j] < 0 ? inAxis_[j] + r : inAxis_[j];
+      if (axis[j] < 0 || axis[j] >= r) throwRunError(io, "scan input " + std::to_string(j) + ": axis out of range");
+      const int64_t l = ins[j]->dims[static_cast<size_t>(axis[j])];
+      if (len >= 0 && l != len) throwRunError(io, "scan inputs have different sequence lengths");
+      len = l;
+    }
+    std::vector<Owned> slices(numScanIn_);
+    std::vector<std::vector<uint8_t>> outs(numScanOut_);
+    std::vector<RtTensor> outShape(numScanOut_);
+    for (int64_t t = 0; t < len; ++t) {
+      std::vector<const RtTensor*> inputs;
+      for (auto& st : state) inputs.push_back(&st.view);
+      for (size_t j = 0; j < numScanIn_; ++j) {
+        slice(*ins[j], axis[j], inDir_[j] ? len - 1 - t : t, slices[j]);
+        inputs.push_back(&slices[j].view);
+      }
+      auto res = body_->run(io, inputs);
+      for (size_t k = 0; k < numState_; ++k) state[k].assign(*res[k]);
+      for (size_t s = 0; s < numScanOut_; ++s) {
+        const RtTensor& e = *res[numState_ + s];
+        if (t == 0) outShape[s] = RtTensor{e.dtype, e.dims, nullptr, e.nbytes};
+        else if (e.dims != outShape[s].dims || e.dtype != outShape[s].dtype)
+          throwRunError(io, "scan output " + std::to_string(s) + " changes shape between iterations");
+        if (outs[s].size() + e.nbytes > (uint64_t{1} << 34)) throwRunError(io, "scan outputs exceed 16 GiB");
+        const uint8_t* p = static_cast<const uint8_t*>(e.data);
+        outs[s].insert(outs[s].end(), p, p + e.nbytes);
+      }
+    }
+    for (size_t k = 0; k < numState_; ++k) copyOut(io, k, state[k].view);
+    for (size_t s = 0; s < numScanOut_; ++s) {
+      if (numState_ + s >= io.numOutputs() || !io.hasOutput(numState_ + s)) continue;
+      if (len <= 0) throwRunError(io, "scan output " + std::to_string(s) + " of an empty sequence has no known shape");
+      const Shape& e = outShape[s].dims;
+      const int64_t r = static_cast<int64_t>(e.size()) + 1;
+      const int64_t a = outAxis_[s] < 0 ? outAxis_[s] + r : outAxis_[s];
+      if (a < 0 || a >= r) throwRunError(io, "scan output " + std::to_string(s) + ": axis out of range");
+      Shape dims = e;
+      dims.insert(dims.begin() + a, len);
+      RtTensor& o = io.allocOutput(numState_ + s, outShape[s].dtype, dims);
+      // Iteration t's element goes to position t (or len-1-t) along axis a.
+      const size_t es = ir::dtypeSize(outShape[s].dtype);
+      int64_t outer = 1;
+      for (int64_t d = 0; d < a; ++d) outer *= e[static_cast<size_t>(d)];
+      const size_t inner = outShape[s].nbytes / static_cast<size_t>(std::max<int64_t>(outer, 1));
+      if (outer == 0 || inner == 0 || es == 0) continue;
+      for (int64_t t = 0; t < len; ++t) {
+        const int64_t pos = outDir_[s] ? len - 1 - t : t;
+        const uint8_t* src = outs[s].data() + static_cast<size_t>(t) * outShape[s].nbytes;
+        uint8_t* dst = static_cast<uint8_t*>(o.data);
+        for (int64_t q = 0; q < outer; ++q)
+          std::memcpy(dst + (static_cast<size_t>(q * len + pos)) * inner, src + static_cast<size_t>(q) * inner, inner);
+      }
+    }
+  }
+
+ private:
+  static std::vector<int64_t> listAttr(const KernelBuildContext& ctx, const char* name, size_t n, int64_t def) {
+    std::vector<int64_t> v = ctx.node.attrInts(name);
+    if (v.empty()) return std::vector<int64_t>(n, def);
+    if (v.size() != n) ctx.invalid(std::string(name) + " has " + std::to_string(v.size()) + " values, expected " + std::to_string(n));
+    return v;
+  }
+  // x's slice at `index` along `axis`, that axis removed, as a contiguous tensor.
+  static void slice(const RtTensor& x, int64_t axis, int64_t index, Owned& out) {
+    Shape dims = x.dims;
+    const int64_t len = dims[static_cast<size_t>(axis)];
+    dims.erase(dims.begin() + axis);
+    int64_t outer = 1;
+    for (int64_t d = 0; d < axis; ++d) outer *= x.dims[static_cast<size_t>(d)];
+    const size_t total = x.nbytes / static_cast<size_t>(std::max<int64_t>(len, 1));
+    const size_t inner = outer > 0 ? total / static_cast<size_t>(outer) : 0;
+    out.bytes.resize(total);
+    const uint8_t* src = static_cast<const uint8_t*>(x.data);
+    for (int64_t q = 0; q < outer && inner > 0; ++q)
+      std::memcpy(out.bytes.data() + static_cast<size_t>(q) * inner, src + static_cast<size_t>(q * len + index) * inner, inner);
+    out.view = RtTensor{x.dtype, dims, out.bytes.data(), total};
+  }
+
+  std::unique_ptr<Body> body_;
+  size_t numState_ = 0, numScanIn_ = 0, numScanOut_ = 0;
+  std::vector<int64_t> inDir_, inAxis_, outDir_, outAxis_;
+};
+
 }  // namespace
 
 void registerControlFlowKernels(KernelRegistry& r) {
   r.add(KernelEntry{"", "If", 1, 1000, [](const KernelBuildContext& c) { return std::make_unique<IfKernel>(c); }});
   r.add(KernelEntry{"", "Loop", 1, 1000, [](const KernelBuildContext& c) { return std::make_unique<LoopKernel>(c); }});
+  r.add(KernelEntry{"", "Scan", 8, 1000, [](const KernelBuildContext& c) { return std::make_unique<ScanKernel>(c); }});
 }
 
 }  // namespace effdl::runtime

@@ -187,7 +187,31 @@ def scan_case(name, opset, in_axes, in_dirs, out_axes, out_dirs):
     return model, feeds, None
 
 
+def scan8_case(name):
+    """Scan-8: batch 3, sequence 4, state [batch, 2], one scan input [batch, 4, 2] in reverse,
+    sequence_lens [4, 1, 3]; body: s' = s + x, y = s' * x."""
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    body = helper.make_graph(
+        [helper.make_node("Add", ["s", "x"], ["s_out"]), helper.make_node("Mul", ["s_out", "x"], ["y"])], "body",
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, [2]) for n in ("s", "x")],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, [2]) for n in ("s_out", "y")])
+    feeds = [("lens", np.array([4, 1, 3], np.int64)), ("s0", rng.uniform(-1, 1, [3, 2]).astype(np.float32)),
+             ("xs", rng.uniform(-1, 1, [3, 4, 2]).astype(np.float32))]
+    node = helper.make_node("Scan", ["lens", "s0", "xs"], ["s_final", "ys"], name=name, body=body, num_scan_inputs=1,
+                            directions=[1])
+    graph = helper.make_graph([node], name, [helper.make_tensor_value_info("lens", TensorProto.INT64, [3]),
+                                             helper.make_tensor_value_info("s0", TensorProto.FLOAT, [3, 2]),
+                                             helper.make_tensor_value_info("xs", TensorProto.FLOAT, [3, 4, 2])],
+                              [helper.make_tensor_value_info("s_final", TensorProto.FLOAT, [3, 2]),
+                               helper.make_tensor_value_info("ys", TensorProto.FLOAT, [3, 4, 2])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 8)], producer_name="effdl-tests")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model, feeds, None
+
+
 def scan_cases():
+    yield scan8_case("scan8_reverse_seqlens")
     yield scan_case("scan_reverse_axis1", 9, [1], [1], [1, 0], [1, 0])
     yield scan_case("scan_two_inputs_mixed", 16, [0, -1], [0, 1], [-1, 0], [0, 1])
 

@@ -1,11 +1,13 @@
 // RNN, GRU and LSTM (float32): forward, reverse and bidirectional, sequence_lens, initial_h/c,
 // LSTM peepholes and input_forget, GRU linear_before_reset, clip, the activation functions with
 // their alpha/beta, and opset 14's batch-first `layout`.
-// Per direction, the input projection of every time step is one dnnl_sgemm
+// Per direction, the input projection of every time step is one matrix product
 //   XW[t,b,:] = X[t,b,:] · W^T + Wb + Rb          ([seq·batch, G·H], G gates)
-// and each step adds one sgemm of the previous hidden state, H · R^T ([batch, G·H]), then the
-// gate arithmetic per batch row. A batch row whose sequence (sequence_lens) has ended keeps its
-// state; its Y rows stay zero. A reverse direction walks each row's own sequence backwards.
+// and each step adds one product of the previous hidden state, H · R^T ([batch, G·H]), then the
+// gate arithmetic per batch row. Products with a weight (W, R initializers) run as oneDNN matmuls
+// on weights reordered once; with run-time weights, as dnnl_sgemm. A batch row whose sequence
+// (sequence_lens) has ended keeps its state; its Y rows stay zero. A reverse direction walks each
+// row's own sequence backwards.
 // Gate order in W, R, B: RNN i; GRU z, r, h; LSTM i, o, f, c; peepholes P: i, o, f.
 #include <oneapi/dnnl/dnnl.h>
 
@@ -15,6 +17,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "runtime/dnnl_context.h"
@@ -112,6 +115,80 @@ std::vector<Activation> parseActivations(const KernelBuildContext& ctx, const st
   return acts;
 }
 
+// ------------------------------------------------------------------------------ step product
+// y[M,N] (row stride ldy) = h[M,K] · Bᵀ, B being N rows of K floats (a block of R). For a constant
+// R: a oneDNN matmul with B reordered once into the layout it asks for (per row count and thread
+// count); dnnl_sgemm re-reads B in R's own layout on every step. Otherwise dnnl_sgemm.
+class StepProduct {
+ public:
+  void run(const KernelIo& io, const float* b, bool constant, int64_t M, int64_t N, int64_t K, const float* h,
+           float* y, int64_t ldy) {
+    if (M == 0 || N == 0) return;
+    if (!constant || K == 0) {
+      dnnl_status_t st = dnnl_sgemm('N', 'T', M, N, K, 1.f, h, K, b, K, 0.f, y, ldy);
+      if (st != dnnl_success) throwDnnlError(io.describe(), dnnl::error(st, "dnnl_sgemm"));
+      return;
+    }
+    try {
+      Plan& p = planFor(b, M, N, K, ldy);
+      p.src.set_data_handle(const_cast<float*>(h));
+      p.dst.set_data_handle(y);
+      p.prim.execute(dnnlStream(), p.args);
+      dnnlStream().wait();
+    } catch (const dnnl::error& e) {
+      throwDnnlError(io.describe(), e);
+    }
+  }
+
+ private:
+  using memory = dnnl::memory;
+  struct Plan {
+    int64_t M = 0, ldy = 0;
+    int threads = 0;
+    dnnl::primitive prim;
+    memory src, dst;
+    std::unordered_map<int, memory> args;
+  };
+
+  Plan& planFor(const float* b, int64_t M, int64_t N, int64_t K, int64_t ldy) {
+    const int threads = dnnlThreads();
+    for (Plan& p : plans_)
+      if (p.M == M && p.ldy == ldy && p.threads == threads) return p;
+    const auto& eng = dnnlEngine();
+    memory::desc hD({M, K}, memory::data_type::f32, memory::format_tag::ab);
+    memory::desc yD({M, N}, memory::data_type::f32, memory::dims{ldy, 1});
+    memory::desc wAny({K, N}, memory::data_type::f32, memory::format_tag::any);
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(hD, wAny, yD), eng);
+    Plan p;
+    p.M = M;
+    p.ldy = ldy;
+    p.threads = threads;
+    p.prim = dnnl::matmul(pd);
+    p.src = memory(hD, eng, DNNL_MEMORY_NONE);
+    p.dst = memory(yD, eng, DNNL_MEMORY_NONE);
+    p.args = {{DNNL_ARG_SRC, p.src}, {DNNL_ARG_WEIGHTS, weightsFor(b, K, N, pd.weights_desc())}, {DNNL_ARG_DST, p.dst}};
+    if (plans_.size() >= 8) plans_.erase(plans_.begin());  // a batch size that keeps changing
+    plans_.push_back(std::move(p));
+    return plans_.back();
+  }
+
+  memory weightsFor(const float* b, int64_t K, int64_t N, const memory::desc& want) {
+    for (auto& [desc, mem] : weights_)
+      if (desc == want) return mem;
+    const auto& eng = dnnlEngine();
+    // B's rows are R's rows: as the [K, N] matrix the product needs, that is layout `ba`.
+    memory src(memory::desc({K, N}, memory::data_type::f32, memory::format_tag::ba), eng, const_cast<float*>(b));
+    memory dst(want, eng);
+    dnnl::reorder(src, dst).execute(dnnlStream(), src, dst);
+    dnnlStream().wait();
+    weights_.emplace_back(want, dst);
+    return dst;
+  }
+
+  std::vector<Plan> plans_;
+  std::vector<std::pair<memory::desc, memory>> weights_;
+};
+
 // ------------------------------------------------------------------------------------- kernel
 class RecurrentKernel : public Kernel {
  public:
@@ -148,6 +225,8 @@ class RecurrentKernel : public Kernel {
     if (names.size() != static_cast<size_t>(perDir * numDir_))
       ctx.invalid(std::to_string(names.size()) + " activations, expected " + std::to_string(perDir * numDir_));
     acts_ = parseActivations(ctx, names);
+    constR_ = ctx.constInput(2) != nullptr;
+    constW_ = ctx.constInput(1) != nullptr;
     perDir_ = perDir;
     for (size_t i = 0; i < ctx.numInputs(); ++i) {
       const ir::Value* v = ctx.input(i);
@@ -237,8 +316,15 @@ class RecurrentKernel : public Kernel {
       }
       const float* rbh = linearBeforeReset_ && Rb ? Rb + 2 * H : nullptr;
       const int64_t rows = seq * batch;
-      for (int64_t r = 0; r < rows; ++r) std::memcpy(&xw_[static_cast<size_t>(r) * sG], bias_.data(), sG * sizeof(float));
-      if (rows > 0 && in > 0) sgemm(io, rows, G, in, X.as<float>(), in, Wd, 1.f, xw_.data(), G);
+      if (in > 0) {
+        projection_[static_cast<size_t>(d)].run(io, Wd, constW_, rows, G, in, X.as<float>(), xw_.data(), G);
+        for (int64_t r = 0; r < rows; ++r) {
+          float* row = &xw_[static_cast<size_t>(r) * sG];
+          for (int64_t g = 0; g < G; ++g) row[g] += bias_[static_cast<size_t>(g)];
+        }
+      } else {
+        for (int64_t r = 0; r < rows; ++r) std::memcpy(&xw_[static_cast<size_t>(r) * sG], bias_.data(), sG * sizeof(float));
+      }
       for (int64_t b = 0; b < batch; ++b) {
         float* hb = &h_[static_cast<size_t>(b) * sH];
         float* cb = &c_[static_cast<size_t>(b) * sH];
@@ -252,7 +338,7 @@ class RecurrentKernel : public Kernel {
         // Recurrent product for every row (rows that have ended are ignored below). GRU without
         // linear_before_reset needs r before its h block's product: z and r blocks only here.
         const bool splitGru = cell_ == Cell::kGru && !linearBeforeReset_;
-        sgemm(io, batch, splitGru ? 2 * H : G, H, h_.data(), H, Rd, 0.f, rec_.data(), G);
+        product_[static_cast<size_t>(2 * d)].run(io, Rd, constR_, batch, splitGru ? 2 * H : G, H, h_.data(), rec_.data(), G);
         for (int64_t b = 0; b < batch; ++b) {
           const int64_t l = len[static_cast<size_t>(b)];
           if (s >= l) continue;
@@ -316,7 +402,7 @@ class RecurrentKernel : public Kernel {
         if (cell_ == Cell::kGru && !linearBeforeReset_) {
           // h block: (r ⊙ H_prev) · Rh^T, for all rows at once, then the update of active rows.
           float* hh = &tmp_[0];
-          sgemm(io, batch, H, H, hh, H, Rd + 2 * H * H, 0.f, rec_.data() + 2 * H, G);
+          product_[static_cast<size_t>(2 * d + 1)].run(io, Rd + 2 * H * H, constR_, batch, H, H, hh, rec_.data() + 2 * H, G);
           for (int64_t b = 0; b < batch; ++b) {
             const int64_t l = len[static_cast<size_t>(b)];
             if (s >= l) continue;
@@ -363,13 +449,6 @@ class RecurrentKernel : public Kernel {
     if (t.dims != want)
       throwRunError(io, std::string(name) + " has shape " + shapeString(t.dims) + ", expected " + shapeString(want));
   }
-  // c[M,N] = a[M,K] · b[N,K]^T + beta · c, row-major.
-  static void sgemm(const KernelIo& io, int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* b,
-                    float beta, float* c, int64_t ldc) {
-    if (M == 0 || N == 0) return;
-    dnnl_status_t st = dnnl_sgemm('N', 'T', M, N, K, 1.f, a, lda, b, K, beta, c, ldc);
-    if (st != dnnl_success) throwDnnlError(io.describe(), dnnl::error(st, "dnnl_sgemm"));
-  }
   Cell cell_;
   int64_t gates_ = 1, numDir_ = 1, hidden_ = -1, layout_ = 0;
   int perDir_ = 1;
@@ -378,6 +457,10 @@ class RecurrentKernel : public Kernel {
   std::vector<Activation> acts_;
   // Scratch kept between runs: projections, recurrent products, states, gate rows.
   std::vector<float> xw_, rec_, h_, c_, tmp_, gate_, bias_;
+  bool constR_ = false;  // R is an initializer: its step products keep reordered weights
+  StepProduct product_[4];
+  bool constW_ = false;
+  StepProduct projection_[2];  // per direction: X · Wᵀ  // per direction: all gates (or GRU's z, r), and GRU's h block
 };
 
 }  // namespace

@@ -17,7 +17,9 @@ while [[ $# -gt 0 ]]; do
     *) echo "usage: $0 [--zoo DIR] [--effdl PATH] [--seed N]" >&2; exit 2 ;;
   esac
 done
-if ! ls "$zoo"/*.onnx >/dev/null 2>&1; then
+missing=0
+for m in resnet18 mobilenet_v2 bert_like mlp_4x4096; do [[ -f "$zoo/$m.onnx" ]] || missing=1; done
+if ((missing)); then
   echo "making the zoo in $zoo (scripts/make_zoo.py)"
   /usr/bin/python3 "$src/scripts/make_zoo.py" "$zoo"
 fi

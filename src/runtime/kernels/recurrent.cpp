@@ -252,6 +252,7 @@ class RecurrentKernel : public Kernel {
     const int64_t in = X.dims[2];
     if (R.rank() != 3) throwRunError(io, "R must be 3-D, got " + shapeString(R.dims));
     const int64_t H = hidden_ > 0 ? hidden_ : R.dims[2];
+    if (H <= 0) throwRunError(io, "the hidden size must be positive, got R " + shapeString(R.dims));
     const int64_t G = gates_ * H;
     expectShape(io, W, {numDir_, G, in}, "W");
     expectShape(io, R, {numDir_, G, H}, "R");

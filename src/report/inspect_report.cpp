@@ -77,6 +77,17 @@ void renderInspectText(const InspectReport& r, std::ostream& os) {
     ops.addRow({oc.opType, std::to_string(oc.count), macs, flops});
   }
   ops.print(os, "  ");
+  if (r.missingKernels.empty()) {
+    os << "  runtime: effdl's runtime has a kernel for every op\n";
+  } else {
+    os << "  runtime: no kernel in effdl's runtime for ";
+    for (size_t i = 0; i < r.missingKernels.size(); ++i) {
+      const auto& m = r.missingKernels[i];
+      os << (i ? ", " : "") << (m.domain.empty() ? "" : m.domain + ".") << m.opType << " (opset " << m.opset << ", "
+         << m.nodes << " node" << (m.nodes == 1 ? "" : "s") << ")";
+    }
+    os << ": `effdl run` and `effdl bench` cannot run this model\n";
+  }
   os << "\n";
 
   os << "parameters: " << formatCount(static_cast<double>(p.totalParams)) << " (" << p.totalParams << ") in "
@@ -160,6 +171,10 @@ void renderInspectJson(const InspectReport& r, std::ostream& os) {
                 {"producer_version", s.producerVersion}};
   j["bound_dims"] = nlohmann::json::object();
   for (const auto& [k, v] : r.boundDims) j["bound_dims"][k] = v;
+  j["runtime"] = {{"missing_ops", nlohmann::json::array()}};
+  for (const auto& m : r.missingKernels)
+    j["runtime"]["missing_ops"].push_back(
+        {{"domain", m.domain}, {"op_type", m.opType}, {"opset", m.opset}, {"nodes", m.nodes}, {"first_node", m.firstNode}});
   j["opsets"] = nlohmann::json::array();
   for (const auto& o : s.opsets) j["opsets"].push_back({{"domain", o.domain}, {"version", o.version}});
   j["inputs"] = nlohmann::json::array();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "analysis/model_stats.h"
+#include "runtime/kernel_coverage.h"
 
 namespace effdl::report {
 
@@ -18,6 +19,7 @@ struct InspectReport {
   analysis::ModelStats stats;
   std::vector<std::pair<std::string, int64_t>> boundDims;  // symbolic dims given values for the counts
   size_t perNodeLimit = 20;  // the text report lists the costliest nodes only; JSON lists all
+  std::vector<runtime::MissingKernel> missingKernels;  // ops effdl's runtime cannot run
 };
 
 inline constexpr int kInspectSchemaVersion = 1;

@@ -53,7 +53,11 @@ class GraphExecutor::StepIo final : public KernelIo {
     return &ex_.slots_[static_cast<size_t>(step_.inputs[i])].t;
   }
   size_t numOutputs() const override { return step_.outputs.size(); }
-  bool hasOutput(size_t i) const override { return i < step_.outputs.size() && step_.outputs[i] >= 0; }
+  // An output nothing reads (neither a later node nor the graph's outputs) is not wanted: the
+  // kernel may skip it, and may still write it (then it is released at once).
+  bool hasOutput(size_t i) const override {
+    return i < step_.outputs.size() && step_.outputs[i] >= 0 && ex_.slots_[static_cast<size_t>(step_.outputs[i])].lastUse >= 0;
+  }
   RtTensor& allocOutput(size_t i, ir::DataType dtype, const Shape& dims) override {
     Slot& s = outputSlot(i);
     size_t bytes = byteSize(dtype, dims);
@@ -96,7 +100,8 @@ class GraphExecutor::StepIo final : public KernelIo {
 
  private:
   Slot& outputSlot(size_t i) {
-    if (!hasOutput(i)) throwInternal(step_.description + ": kernel wrote output " + std::to_string(i) + " which is not wanted");
+    if (i >= step_.outputs.size() || step_.outputs[i] < 0)
+      throwInternal(step_.description + ": kernel wrote output " + std::to_string(i) + " which the node omits");
     return ex_.slots_[static_cast<size_t>(step_.outputs[i])];
   }
   size_t byteSize(ir::DataType dtype, const Shape& dims) const { return checkedOutputBytes(*this, dtype, dims); }
@@ -243,7 +248,9 @@ std::vector<const RtTensor*> GraphExecutor::run(const std::vector<const RtTensor
     steps_[i].kernel->run(io);
     for (size_t o = 0; o < steps_[i].outputs.size(); ++o) {
       int id = steps_[i].outputs[o];
-      if (id >= 0 && slots_[static_cast<size_t>(id)].t.dtype == ir::DataType::kUndefined)
+      if (id < 0) continue;
+      const Slot& out = slots_[static_cast<size_t>(id)];
+      if (out.lastUse >= 0 && out.t.dtype == ir::DataType::kUndefined)
         throwInternal(steps_[i].description + ": kernel left output " + std::to_string(o) + " unset");
     }
     releaseAfter(i);

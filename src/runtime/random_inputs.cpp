@@ -87,6 +87,12 @@ std::vector<std::pair<std::string, ir::Tensor>> makeRandomInputs(const ir::Model
         dims.push_back(*d.value);
         continue;
       }
+      // A named dim defaults to 1; an anonymous one cannot be bound with --dim, so 1 would be a
+      // silent guess the user cannot override.
+      if (d.param.empty())
+        throwUsage("input '" + v->name() + "': dim " + std::to_string(dims.size()) +
+                   " has neither a size nor a name, so --dim cannot bind it; give it a size or a name in the model, "
+                   "or pass the input as a file (effdl run --input " + v->name() + "=FILE)");
       auto it = options.dims.find(d.param);
       dims.push_back(it != options.dims.end() ? it->second : 1);
     }

@@ -21,7 +21,8 @@ struct RandomInputOptions {
 
 // One tensor per real graph input (initializer-backed inputs excluded), in graph input order.
 // Floats: uniform in [-1, 1); integers: [0, bound) where bound is the smallest Gather table
-// the input indexes, else [0, 10); bool: 0/1. Throws kUsage when a dim stays unknown.
+// the input indexes, else [0, 10); bool: 0/1. Named symbolic dims take options.dims, else 1;
+// an anonymous unknown dim (no size, no name) throws kUsage, since no flag can bind it.
 std::vector<std::pair<std::string, ir::Tensor>> makeRandomInputs(const ir::Model& model,
                                                                  const RandomInputOptions& options);
 

@@ -1,6 +1,7 @@
 // `effdl inspect` end to end: the table, --json against docs/inspect.schema.json, --dim, errors.
 #include <gtest/gtest.h>
 
+#include "ir/onnx_export.h"
 #include "json_schema.h"
 #include "test_util.h"
 
@@ -55,6 +56,35 @@ TEST(CliInspect, ErrorsAlsoGoToJson) {
   EXPECT_EQ(j["error"]["kind"], "io");
   EXPECT_EQ(j["error"]["exit_code"], 4);
   EXPECT_EQ(j["command"], "inspect");
+}
+
+TEST(CliInspect, ListsOpsTheRuntimeLacks) {
+  TempDir dir;
+  auto m = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17, "com.example" : 2]>
+    g (float[2] x) => (float[2] y) { a = com.example.Mystery(x)  b = Relu(a)  y = com.example.Mystery(b) })");
+  ir::saveModel(*m, dir / "m.onnx");
+  const std::string path = "'" + (dir / "m.onnx").string() + "'";
+  auto r = runEffdl("inspect " + path);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("runtime: no kernel in effdl's runtime for com.example.Mystery (opset 2, 2 nodes)"),
+            std::string::npos)
+      << r.out;
+  r = runEffdl("inspect " + path + " --json");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  auto errors = validateJson(j, loadSchema("inspect.schema.json"));
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  ASSERT_EQ(j["runtime"]["missing_ops"].size(), 1u);
+  EXPECT_EQ(j["runtime"]["missing_ops"][0]["op_type"], "Mystery");
+  EXPECT_EQ(j["runtime"]["missing_ops"][0]["domain"], "com.example");
+  EXPECT_EQ(j["runtime"]["missing_ops"][0]["nodes"], 2);
+
+  r = runEffdl("inspect " + model("digits_cnn.onnx") + " --json");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_TRUE(nlohmann::json::parse(r.out)["runtime"]["missing_ops"].empty());
+  r = runEffdl("inspect " + model("digits_cnn.onnx"));
+  EXPECT_NE(r.out.find("effdl's runtime has a kernel for every op"), std::string::npos) << r.out;
 }
 
 TEST(CliInspect, HelpHasExamples) {

@@ -75,6 +75,21 @@ TEST(RuntimeSession, BuffersAreReusedAcrossRuns) {
   EXPECT_LE(capacity, 2 * 64 * sizeof(float) + 128);
 }
 
+TEST(RuntimeSession, UnreadOutputsAreNotWanted) {
+  // TopK's indices (int64, 32 KiB) feed nothing: the executor tells the kernel they are not
+  // wanted, the kernel skips them and does not fail for leaving them unset.
+  auto m = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[4096] x, int64[1] k) => (float[4096] v) { v, i = TopK(x, k) })");
+  runtime::Session s(*m, {1});
+  auto x = floats({4096});
+  auto k = ir::Tensor::fromVector(ir::DataType::kInt64, {1}, std::vector<int64_t>{4096});
+  auto out = s.run({{"x", &x}, {"k", &k}});
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].values<float>()[0], 4095.f);
+  EXPECT_LT(s.pool().capacityBytes(), 4096 * sizeof(int64_t));
+}
+
 TEST(RandomInputs, DeterministicAndWithinGatherTable) {
   auto m = parse(R"(
     <ir_version: 8, opset_import: ["" : 17]>

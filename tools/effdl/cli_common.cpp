@@ -3,11 +3,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "runtime/limits.h"
 
 namespace fs = std::filesystem;
 
@@ -43,7 +46,7 @@ void LoadFlags::add(CLI::App& cmd) {
                  "also accept external data that resolves (through symlinks) inside DIR, e.g. a Hugging Face cache")
       ->type_name("DIR");
   cmd.add_option("--max-tensor-bytes", maxTensorBytes,
-                 "largest tensor effdl materialises itself (default: half the RAM)")
+                 "largest tensor effdl materialises itself, loading or running (default: half the RAM when loading, 16 GiB when running)")
       ->type_name("SIZE");
 }
 
@@ -69,6 +72,10 @@ ir::LoadOptions LoadFlags::toOptions() const {
     o.allowDataRoot = fs::path(allowDataRoot);
   }
   o.maxTensorBytes = maxTensorBytes.empty() ? ir::defaultMaxTensorBytes() : parseByteSize(maxTensorBytes);
+  if (!maxTensorBytes.empty()) {
+    // The same bound for what the runtime allocates (run, bench, constant folding): one flag.
+    runtime::setRuntimeMaxTensorBytes(static_cast<int64_t>(std::min<uint64_t>(o.maxTensorBytes, INT64_MAX)));
+  }
   return o;
 }
 

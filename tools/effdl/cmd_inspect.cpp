@@ -41,6 +41,7 @@ void registerInspect(CLI::App& app) {
     r.stats = analysis::computeModelStats(*model);
     r.boundDims = model->boundDims;
     r.perNodeLimit = args->top;
+    r.missingKernels = runtime::missingKernels(*model);
     if (args->json) report::renderInspectJson(r, std::cout);
     else report::renderInspectText(r, std::cout);
   });

@@ -45,7 +45,7 @@ std::string summary(const ir::Tensor& t) {
 
 void registerRun(CLI::App& app) {
   struct Args {
-    std::string model, outputDir, format = "npy";
+    std::string model, outputDir, saveInputs, format = "npy";
     std::vector<std::string> inputs;
     int threads = 0;
     int64_t random = -1;
@@ -61,6 +61,10 @@ void registerRun(CLI::App& app) {
   cmd->add_option("--random", args->random, "use seeded random inputs instead (symbolic dims from --dim, else 1)")
       ->type_name("SEED");
   cmd->add_option("--output-dir", args->outputDir, "write each output to DIR/NAME.npy (or .pb)");
+  cmd->add_option("--save-inputs", args->saveInputs,
+                  "also write the inputs used (e.g. the --random ones) as DIR/input_N.pb, named TensorProtos in\n"
+                  "ONNX test-data layout, for running the same inputs elsewhere (ONNX Runtime)")
+      ->type_name("DIR");
   cmd->add_option("--output-format", args->format, "npy or pb")->check(CLI::IsMember({"npy", "pb"}));
   cmd->add_flag("--force", args->force, "replace existing output files");
   cmd->add_option("--threads", args->threads, "threads (default: all cores)")->check(CLI::NonNegativeNumber);
@@ -101,14 +105,24 @@ void registerRun(CLI::App& app) {
         }
       }
     }
-    if (!args->outputDir.empty()) {
+    for (const std::string& dir : {args->outputDir, args->saveInputs}) {
       std::error_code ec;
-      if (!fs::is_directory(args->outputDir, ec)) throwIo(args->outputDir + ": output folder does not exist");
+      if (!dir.empty() && !fs::is_directory(dir, ec)) throwIo(dir + ": output folder does not exist");
     }
     runtime::Session session(*model, runtime::SessionOptions{args->threads});
     std::vector<runtime::NamedInput> named;
     for (const auto& [n, t] : inputs) named.push_back({n, &t});
     auto outputs = session.run(named);
+    if (!args->saveInputs.empty()) {
+      // In the session's input order, so that input_N.pb matches the model's N-th input.
+      for (size_t i = 0; i < session.inputs().size(); ++i) {
+        const std::string& name = session.inputs()[i]->name();
+        auto it = std::find_if(inputs.begin(), inputs.end(), [&](const auto& p) { return p.first == name; });
+        fs::path p = fs::path(args->saveInputs) / ("input_" + std::to_string(i) + ".pb");
+        if (fs::exists(p) && !args->force) throwUsage(p.string() + ": already exists; pass --force to replace it");
+        io::writeTensorFile(p, {{name, it->second}});
+      }
+    }
 
     nlohmann::json j;
     j["schema_version"] = 1;

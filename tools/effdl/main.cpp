@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "ir/load_options.h"
+#include "omp_wait_policy.h"
 
 namespace {
 
@@ -38,6 +39,7 @@ int fail(effdl::ErrorKind kind, const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  effdl::cli::ensurePassiveOmpWaitPolicy(argv);
   effdl::installSignalCleanup();
   CLI::App app{"effdl: make ONNX models smaller and faster, and measure it."};
   app.set_version_flag("--version", versionText());

@@ -24,6 +24,7 @@ void registerCastKernels(KernelRegistry& r);
 void registerSortSearchKernels(KernelRegistry& r);
 void registerEinsumKernels(KernelRegistry& r);
 void registerConvMatMulKernels(KernelRegistry& r);  // kernels/conv.cpp, kernels/matmul.cpp
+void registerRecurrentKernels(KernelRegistry& r);
 
 inline std::vector<RegisterFamily> kernelFamilies() {
   return {
@@ -42,6 +43,7 @@ inline std::vector<RegisterFamily> kernelFamilies() {
       registerSortSearchKernels,
       registerEinsumKernels,
       registerConvMatMulKernels,
+      registerRecurrentKernels,
   };
 }
 

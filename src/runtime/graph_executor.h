@@ -15,6 +15,9 @@ namespace effdl::runtime {
 
 struct ExecOptions {
   int threads = 1;
+  // Run DequantizeLinear → Conv/MatMul/Gemm/Add/… → QuantizeLinear groups as one integer kernel
+  // (runtime/qdq_fusion.h). Off: every node on its own kernel (tests compare the two).
+  bool fuseQdq = true;
 };
 
 class GraphExecutor {

@@ -16,6 +16,7 @@ namespace effdl::runtime {
 
 struct SessionOptions {
   int threads = 0;  // 0: all cores
+  bool fuseQdq = true;  // see ExecOptions
 };
 
 struct NamedInput {

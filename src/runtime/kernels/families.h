@@ -24,6 +24,8 @@ void registerCastKernels(KernelRegistry& r);
 void registerSortSearchKernels(KernelRegistry& r);
 void registerEinsumKernels(KernelRegistry& r);
 void registerConvMatMulKernels(KernelRegistry& r);  // kernels/conv.cpp, kernels/matmul.cpp
+void registerQuantizeKernels(KernelRegistry& r);    // kernels/quantize.cpp
+void registerQLinearKernels(KernelRegistry& r);     // kernels/qlinear.cpp
 
 inline std::vector<RegisterFamily> kernelFamilies() {
   return {
@@ -42,6 +44,8 @@ inline std::vector<RegisterFamily> kernelFamilies() {
       registerSortSearchKernels,
       registerEinsumKernels,
       registerConvMatMulKernels,
+      registerQuantizeKernels,
+      registerQLinearKernels,
   };
 }
 

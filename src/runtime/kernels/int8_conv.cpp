@@ -3,8 +3,9 @@
 // reordered to channels-last (oneDNN's int8 kernels want it; u8 reorders cost a quarter of f32).
 // Facts about oneDNN 2.6 this relies on, measured here and pinned by the unit tests (oneDNN path
 // against the plain C++ one): bias is added before the output scale, padding counts as the source zero point
-// (zero in real terms, as ONNX pads), the destination zero point is added after rounding, and
-// scales and zero points must be fixed when the primitive is created.
+// (zero in real terms, as ONNX pads), scales and zero points must be fixed when the primitive is
+// created, and the depthwise kernel takes no zero points (the destination one is then a post-op;
+// a source one sends the conv to the C++ path).
 #include "runtime/kernels/int8_conv.h"
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -180,13 +181,15 @@ Int8Conv::Plan& Int8Conv::planFor(const Shape& x) {
     if (p_.out.yType != ir::DataType::kInt32) {
       const int mask = p_.out.scale.size() == 1 ? 0 : (G > 1 ? 0x3 : 0x2);
       attr.set_output_scales(mask, p_.out.scale);
-      if (p_.out.yZeroPoint != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {p_.out.yZeroPoint});
-      if (p_.out.lo > -std::numeric_limits<float>::max() || p_.out.hi < std::numeric_limits<float>::max()) {
-        dnnl::post_ops ops;
+      // The destination zero point as a post-op adding it before rounding (the same for an integer
+      // zero point): oneDNN 2.6's depthwise int8 kernel refuses set_zero_points(DNNL_ARG_DST).
+      dnnl::post_ops ops;
+      if (p_.out.lo > -std::numeric_limits<float>::max() || p_.out.hi < std::numeric_limits<float>::max())
         ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, std::max(p_.out.lo, -std::numeric_limits<float>::max()),
                            std::min(p_.out.hi, std::numeric_limits<float>::max()));
-        attr.set_post_ops(ops);
-      }
+      if (p_.out.yZeroPoint != 0)
+        ops.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f, static_cast<float>(p_.out.yZeroPoint));
+      if (ops.len() > 0) attr.set_post_ops(ops);
     }
     if (p_.xZeroPoint != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {p_.xZeroPoint});
     std::optional<dnnl::convolution_forward::primitive_desc> pd;

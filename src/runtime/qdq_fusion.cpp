@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "runtime/kernel_registry.h"
@@ -39,14 +40,46 @@ class Matcher {
 
   std::vector<FusedGroup> run() {
     std::vector<FusedGroup> groups;
-    for (const ir::Node* n : graph_.nodes()) {
-      if (!isOp(n, "QuantizeLinear") || taken_.count(n)) continue;
-      std::optional<FusedGroup> g = matchGroup(n);
-      if (!g) continue;
+    auto take = [&](std::optional<FusedGroup> g) {
+      if (!g) return;
       for (const ir::Node* m : g->nodes) taken_.insert(m);
       groups.push_back(std::move(*g));
+    };
+    const auto nodes = graph_.nodes();
+    for (const ir::Node* n : nodes)
+      if (isOp(n, "QuantizeLinear")) take(matchGroup(n));
+    // Then Conv/MatMul/Gemm with a float output (no QuantizeLinear after: a model's last layer).
+    for (const ir::Node* n : nodes) {
+      if (!isOp(n, "Conv") && !isOp(n, "MatMul") && !isOp(n, "Gemm")) continue;
+      std::optional<Act> act;
+      const ir::Value* out = n->output(0);
+      if (out && out->uses().size() == 1 && soleUse(out, out->uses()[0].node)) act = matchAct(out->uses()[0].node);
+      take(matchLinear(n, act, nullptr, std::nullopt));
     }
+    dropOrphanDequantizes(nodes, groups);
     return groups;
+  }
+
+  // A DequantizeLinear whose readers all went into groups (which read its quantized input
+  // themselves) has nothing left to compute for: it joins the group of its first reader.
+  void dropOrphanDequantizes(const std::vector<ir::Node*>& nodes, std::vector<FusedGroup>& groups) {
+    std::unordered_set<const ir::Value*> groupInputs;
+    std::unordered_map<const ir::Node*, size_t> groupOf;
+    for (size_t i = 0; i < groups.size(); ++i) {
+      groupInputs.insert(groups[i].inputs.begin(), groups[i].inputs.end());
+      for (const ir::Node* n : groups[i].nodes) groupOf[n] = i;
+    }
+    for (const ir::Node* n : nodes) {
+      if (!isOp(n, "DequantizeLinear")) continue;
+      const ir::Value* v = n->output(0);
+      if (!v || v->isGraphOutput() || !v->hasUses() || groupInputs.count(v)) continue;
+      const bool orphan = std::all_of(v->uses().begin(), v->uses().end(), [&](const ir::Use& u) {
+        return u.index != ir::Use::kImplicit && groupOf.count(u.node);
+      });
+      if (!orphan) continue;
+      groups[groupOf[v->uses()[0].node]].nodes.push_back(n);
+      taken_.insert(n);
+    }
   }
 
  private:
@@ -114,6 +147,7 @@ class Matcher {
       const ir::Tensor* z = constant(n.input(2));
       if (!z || z->dtype() != d.type || z->dims() != s->dims()) return std::nullopt;
       d.zp = readZeroPoints("", viewOf(*z), "zero point");
+      if (int32Data && std::any_of(d.zp.begin(), d.zp.end(), [](int32_t v) { return v != 0; })) return std::nullopt;
     } else {
       d.zp.assign(d.scale.size(), 0);
     }
@@ -167,12 +201,13 @@ class Matcher {
     return s;
   }
 
-  FusedGroup group(const ir::Node* anchor, const ir::Node* q, std::vector<const ir::Node*> nodes) const {
+  // `last` runs the group and writes its output 0.
+  FusedGroup group(const ir::Node* anchor, const ir::Node* last, std::vector<const ir::Node*> nodes) const {
     FusedGroup g;
     g.anchor = anchor;
-    g.last = q;
+    g.last = last;
     g.nodes = std::move(nodes);
-    g.outputs = {q->output(0)};
+    g.outputs = {last->output(0)};
     g.description = describe(*anchor);
     g.description.insert(g.description.size() - 1, ", fused QDQ int8");
     return g;
@@ -198,8 +233,9 @@ class Matcher {
   }
 
   // Conv / MatMul / Gemm with a constant quantized weight.
+  // qNode null: the float output of the op (or of its Relu/Clip).
   std::optional<FusedGroup> matchLinear(const ir::Node* op, const std::optional<Act>& act, const ir::Node* qNode,
-                                        const Q& q) {
+                                        const std::optional<Q>& q) {
     const bool conv = op->opType() == "Conv", gemm = op->opType() == "Gemm";
     if (op->numInputs() < 2) return std::nullopt;
     auto x = matchDq(op->input(0), op, false, true, false);
@@ -245,17 +281,18 @@ class Matcher {
       for (float& b : bias) b *= beta;
     }
     Int8Epilogue out;
-    out.yType = q.type;
-    out.yZeroPoint = q.zp;
+    const float yScale = q ? q->scale : 1.f;  // a float output: y = (acc + bias) · xs · ws · alpha
+    out.yType = q ? q->type : ir::DataType::kFloat;
+    out.yZeroPoint = q ? q->zp : 0;
     const float xs = x->scale[0];
     for (int64_t m = 0; m < M; ++m) {
       const float ws = w->scale.size() == 1 ? w->scale[0] : w->scale[static_cast<size_t>(m)];
-      if (w->scale.size() > 1 || m == 0) out.scale.push_back(xs * ws * alpha / q.scale);
+      if (w->scale.size() > 1 || m == 0) out.scale.push_back(xs * ws * alpha / yScale);
       if (!bias.empty()) out.bias.push_back(bias[static_cast<size_t>(m)] / (xs * ws * alpha));
     }
     if (act) {
-      out.lo = act->lo / q.scale;
-      out.hi = act->hi / q.scale;
+      out.lo = act->lo / yScale;
+      out.hi = act->hi / yScale;
     }
     // Weights minus their zero point, per output channel.
     std::vector<int32_t> raw = readZeroPoints("", viewOf(wq), "weight");
@@ -272,8 +309,9 @@ class Matcher {
     if (biasDq && biasDq->absorb) nodes.push_back(biasDq->node);
     nodes.push_back(op);
     if (act) nodes.push_back(act->node);
-    nodes.push_back(qNode);
-    FusedGroup g = group(op, qNode, std::move(nodes));
+    if (qNode) nodes.push_back(qNode);
+    const ir::Node* last = nodes.back();
+    FusedGroup g = group(op, last, std::move(nodes));
     g.inputs = {x->q};
     const std::optional<Shape> xShape = staticShape(x->q);
     if (conv) {

@@ -191,19 +191,29 @@ TEST(RuntimeQdq, AddMaxPoolAndReshapeBetweenQdqPairsAreExact) {
   EXPECT_EQ(fused.kernels, 7u);  // Q(x), Neg, Q(n), add group, MaxPool group, Reshape group, DQ(y)
 }
 
-TEST(RuntimeQdq, ValuesReadOutsideTheGroupKeepItUnfused) {
+TEST(RuntimeQdq, ValuesReadOutsideTheGroupStayFloat) {
   std::mt19937 rng(9);
   std::string text = qdqConvModel(rng, "Relu(c)", "bf");
-  // The Conv's float output is also a graph output: the group is not fused, results stay right.
+  // The Conv's float output is also a graph output: the Conv runs as int8 with a float output
+  // (DQ, DQ, Conv) and Relu, Q, DQ stay separate.
   text.replace(text.find("=> (float[1,8,5,5] y)"), 21, "=> (float[1,8,5,5] y, float[1,8,5,5] c)");
   auto m = parse(text);
   const ir::Tensor x = randomInput({1, 4, 10, 10}, 10);
-  RunResult fused = runOnce(*m, x, true), plain = runOnce(*m, x, false);
-  EXPECT_EQ(fused.kernels, plain.kernels);
-  EXPECT_EQ(fused.y, plain.y);
+  runtime::SessionOptions o;
+  o.threads = 1;
+  Session fusedSession(*m, o);
+  o.fuseQdq = false;
+  Session plainSession(*m, o);
+  EXPECT_EQ(plainSession.numKernels(), 9u);
+  EXPECT_EQ(fusedSession.numKernels(), 7u);
+  auto a = fusedSession.run({{"x", &x}}), b = plainSession.run({{"x", &x}});
+  auto ay = a[0].values<float>(), by = b[0].values<float>(), ac = a[1].values<float>(), bc = b[1].values<float>();
+  for (size_t i = 0; i < ay.size(); ++i) EXPECT_LE(std::fabs(ay[i] - by[i]), 0.01f * 1.001f) << i;
+  for (size_t i = 0; i < ac.size(); ++i) EXPECT_NEAR(ac[i], bc[i], 1e-5f * (1 + std::fabs(bc[i]))) << i;
 }
 
-TEST(RuntimeQdq, SharedDequantizeStaysForItsOtherReaders) {
+// A DQ read by two fused groups is dropped (both read its input); one also read by a float op stays.
+TEST(RuntimeQdq, SharedDequantize) {
   std::mt19937 rng(11);
   const std::string w1 = randomList(rng, 4 * 4, -127, 127), w2 = randomList(rng, 4 * 4, -127, 127);
   const std::string text = R"(
@@ -226,7 +236,12 @@ TEST(RuntimeQdq, SharedDequantizeStaysForItsOtherReaders) {
     })";
   auto [fused, plain] = expectWithinOneStep(text, randomInput({1, 4, 3, 3}, 12), 2 * 0.05f);
   EXPECT_EQ(plain, 11u);
-  EXPECT_EQ(fused, 7u);  // Q(x), DQ(x) (read by both groups), two groups, two DQ(y), Add
+  EXPECT_EQ(fused, 6u);  // Q(x), two groups, two DQ(y), Add
+  std::string kept = text;
+  kept.replace(kept.find("y = Add(e1, e2)"), 15, "s = Add(e1, e2)\n      y = Add(s, xd)");
+  auto [fused2, plain2] = expectWithinOneStep(kept, randomInput({1, 4, 3, 3}, 12), 2 * 0.05f);
+  EXPECT_EQ(plain2, 12u);
+  EXPECT_EQ(fused2, 8u);  // Q(x), DQ(x) for the last Add, two groups, two DQ(y), two Adds
 }
 
 }  // namespace

@@ -29,10 +29,14 @@ T Int8Epilogue::apply(int64_t acc, size_t c) const {
   if (!bias.empty()) v += bias[c];
   v *= scale.size() == 1 ? scale[0] : scale[c];
   v = std::clamp(v, lo, hi);
-  return quantizeRounded<T>(v, yZeroPoint);
+  if constexpr (std::is_same_v<T, float>)
+    return v;
+  else
+    return quantizeRounded<T>(v, yZeroPoint);
 }
 template uint8_t Int8Epilogue::apply<uint8_t>(int64_t, size_t) const;
 template int8_t Int8Epilogue::apply<int8_t>(int64_t, size_t) const;
+template float Int8Epilogue::apply<float>(int64_t, size_t) const;
 
 bool cpuHasInt8DotProduct() {
   static const bool has = [] {
@@ -108,6 +112,7 @@ void referenceForX(const Int8ConvParams& p, const Geometry& g, const X* x, void*
   switch (p.out.yType) {
     case ir::DataType::kUint8: referenceTyped(p, g, x, static_cast<uint8_t*>(y)); break;
     case ir::DataType::kInt8: referenceTyped(p, g, x, static_cast<int8_t*>(y)); break;
+    case ir::DataType::kFloat: referenceTyped(p, g, x, static_cast<float*>(y)); break;
     default: referenceTyped(p, g, x, static_cast<int32_t*>(y)); break;
   }
 }

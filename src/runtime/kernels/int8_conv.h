@@ -17,14 +17,15 @@
 namespace effdl::runtime {
 
 struct Int8Epilogue {
-  ir::DataType yType = ir::DataType::kUint8;  // u8, s8, or s32 (raw accumulators: no scale, bias, clamp)
+  // u8, s8; f32 (no rounding, zero point 0: the real value); s32 (raw accumulators: no scale, bias, clamp)
+  ir::DataType yType = ir::DataType::kUint8;
   std::vector<float> scale;                   // one per output channel, or one for all
   std::vector<float> bias;                    // per output channel in accumulator units; empty: none
   int32_t yZeroPoint = 0;
   // Bounds in the scaled domain, before rounding: Relu gives lo = 0, Clip(a, b) gives a/s, b/s.
   float lo = -std::numeric_limits<float>::infinity(), hi = std::numeric_limits<float>::infinity();
 
-  // The output value for one accumulator of channel c (u8/s8 outputs).
+  // The output value for one accumulator of channel c (u8/s8/f32 outputs).
   template <typename T>
   T apply(int64_t acc, size_t c) const;
 };

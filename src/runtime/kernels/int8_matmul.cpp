@@ -21,6 +21,7 @@ memory::data_type dnnlType(ir::DataType t) {
   switch (t) {
     case ir::DataType::kUint8: return memory::data_type::u8;
     case ir::DataType::kInt8: return memory::data_type::s8;
+    case ir::DataType::kFloat: return memory::data_type::f32;
     default: return memory::data_type::s32;
   }
 }
@@ -51,6 +52,7 @@ void referenceForA(const Int8MatMulParams& p, const A* a, int64_t M, void* y) {
   switch (p.out.yType) {
     case ir::DataType::kUint8: referenceTyped(p, a, M, static_cast<uint8_t*>(y)); break;
     case ir::DataType::kInt8: referenceTyped(p, a, M, static_cast<int8_t*>(y)); break;
+    case ir::DataType::kFloat: referenceTyped(p, a, M, static_cast<float*>(y)); break;
     default: referenceTyped(p, a, M, static_cast<int32_t*>(y)); break;
   }
 }

@@ -19,7 +19,7 @@ struct Int8MatMulParams {
   int32_t aZeroPoint = 0;
   int64_t K = 0, N = 0;
   std::vector<int32_t> b;  // [K, N], minus the weights' zero point
-  Int8Epilogue out;        // per column n
+  Int8Epilogue out;        // per column n (u8, s8, f32 or s32 output)
 };
 
 class Int8MatMul {

@@ -17,23 +17,21 @@ namespace effdl::runtime {
 
 inline bool isInt8Type(ir::DataType t) { return t == ir::DataType::kUint8 || t == ir::DataType::kInt8; }
 
-// The integer range of a quantized type (u8, s8, s32).
-inline int64_t quantMin(ir::DataType t) {
-  return t == ir::DataType::kUint8 ? 0 : t == ir::DataType::kInt8 ? -128 : std::numeric_limits<int32_t>::min();
-}
-inline int64_t quantMax(ir::DataType t) {
-  return t == ir::DataType::kUint8 ? 255 : t == ir::DataType::kInt8 ? 127 : std::numeric_limits<int32_t>::max();
-}
-
-// saturate(round_half_to_even(v) + zp) into T. std::nearbyint rounds half to even under the
-// default rounding mode, which nothing in effdl changes. NaN becomes zp (as ONNX Runtime does).
+// saturate(round_half_to_even(v) + zp) into T (u8 or s8). Clamping first (to bounds that are
+// integers, so the order does not matter) keeps |v| small enough for the 1.5·2^23 trick, which
+// rounds half to even under the default rounding mode with two float additions: the loop then
+// vectorises, where std::nearbyint is a libm call on baseline x86-64 (1.2 ms on resnet18's input
+// against 0.1 ms). NaN becomes zp (as ONNX Runtime does).
 template <typename T>
 inline T quantizeRounded(float v, int32_t zp) {
-  float r = std::nearbyint(v);
-  if (std::isnan(r)) r = 0.f;
-  double q = static_cast<double>(r) + zp;
-  q = std::clamp(q, static_cast<double>(std::numeric_limits<T>::min()), static_cast<double>(std::numeric_limits<T>::max()));
-  return static_cast<T>(q);
+  static_assert(sizeof(T) == 1, "8-bit outputs only");
+  const float lo = static_cast<float>(std::numeric_limits<T>::min() - zp);
+  const float hi = static_cast<float>(std::numeric_limits<T>::max() - zp);
+  float r = v == v ? v : 0.f;
+  r = r < lo ? lo : r;
+  r = r > hi ? hi : r;
+  r = (r + 12582912.f) - 12582912.f;
+  return static_cast<T>(static_cast<int32_t>(r) + zp);
 }
 
 // Scales and zero points resolved for one input shape: per tensor (one value) or one value per
@@ -44,9 +42,6 @@ struct AxisParams {
   ir::DataType zeroPointType = ir::DataType::kUndefined;  // kUndefined when omitted
   int64_t inner = 1;               // elements per step along the axis (1 for per-tensor)
   size_t count() const { return scale.size(); }
-  size_t indexOf(int64_t element) const {
-    return count() == 1 ? 0 : static_cast<size_t>((element / inner) % static_cast<int64_t>(count()));
-  }
 };
 
 // A runtime view of a weight (no copy).
@@ -64,9 +59,8 @@ std::vector<float> readScales(const std::string& describe, const RtTensor& t, co
 AxisParams resolveAxisParams(const std::string& describe, const Shape& x, const RtTensor& scale, const RtTensor* zp,
                              int64_t axis, bool axisAllowed);
 
-// The float value the pair (scale, zp) maps q to, in float32 as ONNX computes it.
-inline float dequantizeValue(int32_t q, int32_t zp, float scale) {
-  return static_cast<float>(static_cast<int64_t>(q) - zp) * scale;
-}
+// The float value the pair (scale, zp) maps q to, in float32 as ONNX computes it. q - zp cannot
+// overflow: 8-bit q, or int32 q with zero point 0 (DequantizeLinear checks it).
+inline float dequantizeValue(int32_t q, int32_t zp, float scale) { return static_cast<float>(q - zp) * scale; }
 
 }  // namespace effdl::runtime

@@ -5,6 +5,7 @@
 // computed in float32 (x / scale, not x * (1/scale): the two round differently, and ONNX's
 // reference and ONNX Runtime divide). Scale and zero point are read at each run; their lengths
 // are checked against the axis (an error naming the node).
+#include <algorithm>
 #include <cstring>
 
 #include "runtime/kernel_registry.h"
@@ -20,18 +21,22 @@ const RtTensor& required(const KernelIo& io, size_t i, const char* what) {
   return *t;
 }
 
+// Runs f(first element, count, scale, zero point) over the runs of elements that share parameters.
+template <typename F>
+void forEachRun(int64_t n, const AxisParams& p, F&& f) {
+  if (p.count() == 1) return f(int64_t{0}, n, p.scale[0], p.zeroPoint[0]);
+  const int64_t count = static_cast<int64_t>(p.count());
+  for (int64_t start = 0; start < n; start += p.inner) {
+    const size_t c = static_cast<size_t>((start / p.inner) % count);
+    f(start, std::min(p.inner, n - start), p.scale[c], p.zeroPoint[c]);
+  }
+}
+
 template <typename T>
 void quantizeLoop(const float* x, int64_t n, const AxisParams& p, T* y) {
-  if (p.count() == 1) {
-    const float s = p.scale[0];
-    const int32_t zp = p.zeroPoint[0];
-    for (int64_t i = 0; i < n; ++i) y[i] = quantizeRounded<T>(x[i] / s, zp);
-    return;
-  }
-  for (int64_t i = 0; i < n; ++i) {
-    const size_t c = p.indexOf(i);
-    y[i] = quantizeRounded<T>(x[i] / p.scale[c], p.zeroPoint[c]);
-  }
+  forEachRun(n, p, [&](int64_t start, int64_t len, float s, int32_t zp) {
+    for (int64_t i = start; i < start + len; ++i) y[i] = quantizeRounded<T>(x[i] / s, zp);
+  });
 }
 
 class QuantizeLinearKernel : public Kernel {
@@ -66,16 +71,9 @@ class QuantizeLinearKernel : public Kernel {
 
 template <typename T>
 void dequantizeLoop(const T* x, int64_t n, const AxisParams& p, float* y) {
-  if (p.count() == 1) {
-    const float s = p.scale[0];
-    const int32_t zp = p.zeroPoint[0];
-    for (int64_t i = 0; i < n; ++i) y[i] = dequantizeValue(x[i], zp, s);
-    return;
-  }
-  for (int64_t i = 0; i < n; ++i) {
-    const size_t c = p.indexOf(i);
-    y[i] = dequantizeValue(x[i], p.zeroPoint[c], p.scale[c]);
-  }
+  forEachRun(n, p, [&](int64_t start, int64_t len, float s, int32_t zp) {
+    for (int64_t i = start; i < start + len; ++i) y[i] = dequantizeValue(x[i], zp, s);
+  });
 }
 
 class DequantizeLinearKernel : public Kernel {

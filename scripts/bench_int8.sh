@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# int8 in effdl's runtime: a static QDQ resnet18 (scripts/qdq_quantize.py: u8 asymmetric
+# activations with Relu folded into the ranges, s8 per-channel weights, int32 bias) against its
+# fp32 source (BatchNorm folded, the same graph without Q/DQ), in effdl and in ONNX Runtime at one
+# thread, side by side, and issue 4's target: effdl int8 p50 <= 0.6x effdl fp32 p50.
+#
+#   scripts/bench_int8.sh [--iters N] [--warmup W] [--rounds R] [--zoo DIR] [--effdl PATH] [--requantize]
+#
+#   --iters N     timed runs per measurement (default 30); --warmup W untimed runs first (default 5)
+#   --rounds R    each of the four cells is measured R times, in rotated order; the table shows the
+#                 median p50 (default 3): other agents' compiles make single runs noisy
+#   --zoo DIR     where resnet18.onnx is, exported by scripts/make_zoo.py when missing (default /tmp/effdl-zoo)
+#   --effdl PATH  the effdl binary (default build/effdl, or $EFFDL)
+#   --requantize  rebuild the QDQ model even when DIR/resnet18_qdq.onnx exists
+#
+# Exit codes: 0 the target is met, 1 it is not, 2 usage or setup error.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+iters=30 warmup=5 rounds=3 zoo=/tmp/effdl-zoo effdl=${EFFDL:-build/effdl} requantize=0
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+die() { echo "bench_int8: $*" >&2; exit 2; }
+while (($#)); do
+  case $1 in
+    --iters) (($# >= 2)) || usage; iters=$2; shift 2 ;;
+    --warmup) (($# >= 2)) || usage; warmup=$2; shift 2 ;;
+    --rounds) (($# >= 2)) || usage; rounds=$2; shift 2 ;;
+    --zoo) (($# >= 2)) || usage; zoo=$2; shift 2 ;;
+    --effdl) (($# >= 2)) || usage; effdl=$2; shift 2 ;;
+    --requantize) requantize=1; shift ;;
+    -h | --help) usage ;;
+    *) echo "bench_int8: unknown argument '$1'" >&2; usage ;;
+  esac
+done
+for v in "$iters" "$warmup" "$rounds"; do [[ $v =~ ^[0-9]+$ ]] || die "counts must be integers (got '$v')"; done
+[[ -x $effdl ]] || die "effdl binary not found: $effdl (build it, or pass --effdl)"
+node scripts/ort/ort_run.js check >/dev/null 2>&1 || die "ONNX Runtime is not usable (run scripts/ort/install.sh)"
+
+src=$zoo/resnet18.onnx f32=$zoo/resnet18_f32_folded.onnx qdq=$zoo/resnet18_qdq.onnx
+if [[ ! -f $src ]]; then
+  echo "bench_int8: exporting resnet18 into $zoo" >&2
+  /usr/bin/python3 scripts/make_zoo.py "$zoo" --only resnet18 >&2
+fi
+if ((requantize)) || [[ ! -f $qdq || ! -f $f32 ]]; then
+  echo "bench_int8: quantizing $src" >&2
+  /usr/bin/python3 scripts/qdq_quantize.py "$src" "$qdq" --save-float "$f32" --effdl "$effdl" >&2
+fi
+
+tmp=$(mktemp -d /tmp/effdl-bench-int8.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+p50() { /usr/bin/python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["latency_ms"]["p50"] if d.get("ok") else "")' "$1" 2>/dev/null || true; }
+
+cells=("effdl fp32" "effdl int8" "ORT fp32" "ORT int8")
+declare -A runs
+for ((r = 0; r < rounds; r++)); do
+  for ((k = 0; k < 4; k++)); do
+    cell=${cells[$(((k + r) % 4))]}
+    model=$f32
+    [[ $cell == *int8 ]] && model=$qdq
+    echo "bench_int8: round $((r + 1))/$rounds: $cell" >&2
+    if [[ $cell == effdl* ]]; then
+      "$effdl" bench "$model" --threads 1 --warmup "$warmup" --iters "$iters" --json >"$tmp/out.json" 2>"$tmp/err" || true
+    else
+      node scripts/ort/ort_run.js bench "$model" --threads 1 --warmup "$warmup" --iters "$iters" --random 0 --json \
+        >"$tmp/out.json" 2>"$tmp/err" || true
+    fi
+    v=$(p50 "$tmp/out.json")
+    [[ -n $v ]] || die "$cell failed: $(tail -n 1 "$tmp/err")"
+    runs[$cell]+="$v "
+  done
+done
+median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+ef=$(median "${runs[effdl fp32]}") ei=$(median "${runs[effdl int8]}")
+of=$(median "${runs[ORT fp32]}") oi=$(median "${runs[ORT int8]}")
+echo
+echo "resnet18 1x3x224x224, 1 thread, median of $rounds p50s ($iters runs after $warmup warm-up each);" \
+  "1-min load average $(cut -d' ' -f1 /proc/loadavg)"
+awk -v ef="$ef" -v ei="$ei" -v of="$of" -v oi="$oi" -v runs_ef="${runs[effdl fp32]}" -v runs_ei="${runs[effdl int8]}" \
+  -v runs_of="${runs[ORT fp32]}" -v runs_oi="${runs[ORT int8]}" 'BEGIN {
+  printf "%-8s %12s %12s %14s\n", "", "effdl (ms)", "ORT (ms)", "effdl/ORT"
+  printf "%-8s %12.2f %12.2f %13.2fx\n", "fp32", ef, of, ef / of
+  printf "%-8s %12.2f %12.2f %13.2fx\n", "int8", ei, oi, ei / oi
+  printf "%-8s %11.2fx %11.2fx\n", "int8/fp32", ei / ef, oi / of
+  printf "p50s: effdl fp32 %s| effdl int8 %s| ORT fp32 %s| ORT int8 %s\n", runs_ef, runs_ei, runs_of, runs_oi
+  ok = ei / ef <= 0.6
+  printf "target: effdl static int8 resnet18 <= 0.6x effdl fp32 p50: %.2fx %s\n", ei / ef, ok ? "PASS" : "FAIL"
+  exit ok ? 0 : 1
+}'

@@ -381,13 +381,20 @@ class Matcher {
   }
 
   // DQ(x) → data movement or max → Q with x's own scale and zero point: the op on the integers.
+  // Concat: every input a DQ with those parameters.
   std::optional<FusedGroup> matchMove(const ir::Node* op, const ir::Node* qNode, const Q& q) {
-    static const char* const kOps[] = {"MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze"};
+    static const char* const kOps[] = {"MaxPool", "Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Concat"};
     if (std::none_of(std::begin(kOps), std::end(kOps), [&](const char* o) { return isOp(op, o); })) return std::nullopt;
     for (size_t i = 1; i < op->numOutputs(); ++i)
       if (op->output(i) && (op->output(i)->hasUses() || op->output(i)->isGraphOutput())) return std::nullopt;
-    auto x = matchDq(op->input(0), op, false, true, false);
-    if (!x || x->type != q.type || x->scale[0] != q.scale || x->zp[0] != q.zp) return std::nullopt;
+    const size_t quantized = op->opType() == "Concat" ? op->numInputs() : 1;
+    if (quantized == 0) return std::nullopt;
+    std::vector<Dq> dqs;
+    for (size_t i = 0; i < quantized; ++i) {
+      auto x = matchDq(op->input(i), op, false, true, false);
+      if (!x || x->type != q.type || x->scale[0] != q.scale || x->zp[0] != q.zp) return std::nullopt;
+      dqs.push_back(*x);
+    }
     const KernelEntry* e = kernelRegistry().find(op->domain(), op->opType(), opset(*op));
     if (!e) return std::nullopt;
     KernelBuildContext ctx{*op, opset(*op), threads_, &model_, {}};
@@ -399,12 +406,13 @@ class Matcher {
       return std::nullopt;  // left to the unfused kernels, which report it
     }
     std::vector<const ir::Node*> nodes;
-    if (x->absorb) nodes.push_back(x->node);
+    for (const Dq& d : dqs)
+      if (d.absorb && std::find(nodes.begin(), nodes.end(), d.node) == nodes.end()) nodes.push_back(d.node);
     nodes.push_back(op);
     nodes.push_back(qNode);
     FusedGroup g = group(op, qNode, std::move(nodes));
     g.inputs.assign(op->inputs().begin(), op->inputs().end());
-    g.inputs[0] = x->q;
+    for (size_t i = 0; i < quantized; ++i) g.inputs[i] = dqs[i].q;
     g.kernel = std::move(kernel);
     return g;
   }

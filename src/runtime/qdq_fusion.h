@@ -6,8 +6,9 @@
 //   matmul: DQ(a_q), DQ(w_q 2-D) → MatMul / Gemm (transA = 0) [+ bias] → [Relu | Clip] → Q
 //   both also without the final Q (a float output, e.g. a classifier's last Gemm)
 //   add:    DQ(a_q), DQ(b_q) → Add (same static shapes) → [Relu] → Q
-//   moves:  DQ(x_q) → MaxPool / Reshape / Flatten / Transpose / Squeeze / Unsqueeze → Q with
-//           the same scale and zero point: the op's own kernel on the integers (exact)
+//   moves:  DQ(x_q) → MaxPool / Reshape / Flatten / Transpose / Squeeze / Unsqueeze → Q, and
+//           DQ(a_q), DQ(b_q), … → Concat → Q, all with the same scale and zero point: the op's
+//           own kernel on the integers (exact)
 // A DQ whose output has other readers stays (it runs for them); the group reads its x_q itself.
 // A DQ all of whose readers were fused is dropped.
 // An intermediate value that is a graph output or read twice keeps the group unfused.

@@ -158,12 +158,25 @@ TEST(RuntimeQdq, MatMulAndGemm) {
   auto [f2, p2] = expectWithinOneStep(gemm, randomInput({4, 32}, 7), 0.02f);
   EXPECT_EQ(f2, 3u);
   EXPECT_EQ(p2, 7u);
+  // Without the final Q/DQ (a classifier's last layer): int8 products, a float output equal to
+  // the float reference up to the order of float additions.
+  std::string floatOut = gemm;
+  const std::string tail = "r = Relu(m)\n      yq = QuantizeLinear(r, ys, yz)\n      y = DequantizeLinear(yq, ys, yz)";
+  ASSERT_NE(floatOut.find(tail), std::string::npos);
+  floatOut.replace(floatOut.find(tail), tail.size(), "y = Relu(m)");
+  auto m = parse(floatOut);
+  const ir::Tensor x = randomInput({4, 32}, 8);
+  RunResult fused = runOnce(*m, x, true), plain = runOnce(*m, x, false);
+  EXPECT_EQ(fused.kernels, 2u);  // Q(x), the group
+  EXPECT_EQ(plain.kernels, 5u);
+  ASSERT_EQ(fused.y.size(), plain.y.size());
+  for (size_t i = 0; i < fused.y.size(); ++i) EXPECT_NEAR(fused.y[i], plain.y[i], 1e-5f * (1 + std::fabs(plain.y[i]))) << i;
 }
 
-TEST(RuntimeQdq, AddMaxPoolAndReshapeBetweenQdqPairsAreExact) {
+TEST(RuntimeQdq, AddMaxPoolReshapeAndConcatBetweenQdqPairsAreExact) {
   const std::string text = R"(
     <ir_version: 8, opset_import: ["" : 13]>
-    g (float[1,2,6,6] x) => (float[1,18] y)
+    g (float[1,2,6,6] x) => (float[1,36] y)
       <float as = {0.02}, uint8 az = {128}, float bs = {0.03}, uint8 bz = {100}, float ys = {0.025}, uint8 yz = {0},
        int64[2] shape = {1, 18}>
     {
@@ -181,14 +194,17 @@ TEST(RuntimeQdq, AddMaxPoolAndReshapeBetweenQdqPairsAreExact) {
       pd = DequantizeLinear(pq, ys, yz)
       f = Reshape(pd, shape)
       fq = QuantizeLinear(f, ys, yz)
-      y = DequantizeLinear(fq, ys, yz)
+      fd = DequantizeLinear(fq, ys, yz)
+      k = Concat <axis = 1> (fd, fd)
+      kq = QuantizeLinear(k, ys, yz)
+      y = DequantizeLinear(kq, ys, yz)
     })";
   auto m = parse(text);
   const ir::Tensor x = randomInput({1, 2, 6, 6}, 8);
   RunResult fused = runOnce(*m, x, true), plain = runOnce(*m, x, false);
   EXPECT_EQ(fused.y, plain.y);
-  EXPECT_EQ(plain.kernels, 15u);
-  EXPECT_EQ(fused.kernels, 7u);  // Q(x), Neg, Q(n), add group, MaxPool group, Reshape group, DQ(y)
+  EXPECT_EQ(plain.kernels, 18u);
+  EXPECT_EQ(fused.kernels, 8u);  // Q(x), Neg, Q(n), groups: add, MaxPool, Reshape, Concat; DQ(y)
 }
 
 TEST(RuntimeQdq, ValuesReadOutsideTheGroupStayFloat) {

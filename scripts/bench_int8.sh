@@ -13,6 +13,10 @@
 #   --effdl PATH  the effdl binary (default build/effdl, or $EFFDL)
 #   --requantize  rebuild the QDQ model even when DIR/resnet18_qdq.onnx exists
 #
+# Then the outputs on 4 seeded normal(0, 1) inputs (the calibration distribution): effdl int8
+# against ORT int8 (max |diff| relative to the logits' scale) and both against fp32 (cosine,
+# top-1 agreement).
+#
 # Exit codes: 0 the target is met, 1 it is not, 2 usage or setup error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,6 +79,28 @@ of=$(median "${runs[ORT fp32]}") oi=$(median "${runs[ORT int8]}")
 echo
 echo "resnet18 1x3x224x224, 1 thread, median of $rounds p50s ($iters runs after $warmup warm-up each);" \
   "1-min load average $(cut -d' ' -f1 /proc/loadavg)"
+# --- agreement on seeded inputs
+for s in 0 1 2 3; do
+  mkdir -p "$tmp/in$s" "$tmp/ef$s" "$tmp/ei$s" "$tmp/oi$s"
+  /usr/bin/python3 -c 'import sys, numpy as np; np.save(sys.argv[1], np.random.default_rng(100 + int(sys.argv[2])).standard_normal((1, 3, 224, 224)).astype(np.float32))' \
+    "$tmp/in$s/input.npy" "$s"
+  "$effdl" run "$f32" --input "input=$tmp/in$s/input.npy" --output-dir "$tmp/ef$s" --threads 1 >/dev/null
+  "$effdl" run "$qdq" --input "input=$tmp/in$s/input.npy" --output-dir "$tmp/ei$s" --threads 1 >/dev/null
+  node scripts/ort/ort_run.js run "$qdq" --input-dir "$tmp/in$s" --output-dir "$tmp/oi$s" >/dev/null
+done
+/usr/bin/python3 - "$tmp" <<'PY'
+import sys, numpy as np
+t = sys.argv[1]
+cos = lambda a, b: float((a * b).sum() / np.linalg.norm(a) / np.linalg.norm(b))
+rel, ce, co, te, to = [], [], [], 0, 0
+for s in range(4):
+    f, e, o = (np.load(f"{t}/{d}{s}/logits.npy").ravel().astype(np.float64) for d in ("ef", "ei", "oi"))
+    rel.append(np.abs(e - o).max() / np.abs(o).max())
+    ce.append(cos(e, f)); co.append(cos(o, f))
+    te += e.argmax() == f.argmax(); to += o.argmax() == f.argmax()
+print(f"outputs on 4 seeded inputs: effdl int8 vs ORT int8 max |diff| / max |logit| {max(rel):.4f}; "
+      f"cosine with fp32 min effdl {min(ce):.5f}, ORT {min(co):.5f}; top-1 as fp32: effdl {te}/4, ORT {to}/4")
+PY
 awk -v ef="$ef" -v ei="$ei" -v of="$of" -v oi="$oi" -v runs_ef="${runs[effdl fp32]}" -v runs_ei="${runs[effdl int8]}" \
   -v runs_of="${runs[ORT fp32]}" -v runs_oi="${runs[ORT int8]}" 'BEGIN {
   printf "%-8s %12s %12s %14s\n", "", "effdl (ms)", "ORT (ms)", "effdl/ORT"

@@ -258,6 +258,7 @@ class Matcher {
     if (!(alpha > 0.f) || !std::isfinite(alpha) || !std::isfinite(beta)) return std::nullopt;
     // Bias in real units per output channel: a float constant or DQ(int32 constant).
     std::vector<float> bias;
+    std::vector<int32_t> biasInt;  // an int32 bias whose scale is x_scale · w_scale: exact accumulator units
     std::optional<Dq> biasDq;
     if (op->numInputs() > 2 && op->input(2)) {
       const ir::Value* bv = op->input(2);
@@ -273,10 +274,15 @@ class Matcher {
         const ir::Tensor& bq = *constant(biasDq->q);
         if (bq.dims() != Shape{M}) return std::nullopt;
         const std::vector<int32_t> raw = readZeroPoints("", viewOf(bq), "bias");
+        bool exact = beta == 1.f && alpha == 1.f;
         for (int64_t m = 0; m < M; ++m) {
           const size_t c = biasDq->scale.size() == 1 ? 0 : static_cast<size_t>(m);
+          const float ws = w->scale.size() == 1 ? w->scale[0] : w->scale[static_cast<size_t>(m)];
+          exact = exact && biasDq->scale[c] == x->scale[0] * ws && std::abs(raw[static_cast<size_t>(m)]) < (1 << 24);
           bias.push_back(dequantizeValue(raw[static_cast<size_t>(m)], biasDq->zp[c], biasDq->scale[c]));
         }
+        // As ONNX Runtime does, add such a bias to the int32 accumulator as it is.
+        if (exact) biasInt = raw;
       }
       for (float& b : bias) b *= beta;
     }
@@ -288,7 +294,8 @@ class Matcher {
     for (int64_t m = 0; m < M; ++m) {
       const float ws = w->scale.size() == 1 ? w->scale[0] : w->scale[static_cast<size_t>(m)];
       if (w->scale.size() > 1 || m == 0) out.scale.push_back(xs * ws * alpha / yScale);
-      if (!bias.empty()) out.bias.push_back(bias[static_cast<size_t>(m)] / (xs * ws * alpha));
+      if (!biasInt.empty()) out.bias.push_back(static_cast<float>(biasInt[static_cast<size_t>(m)]));
+      else if (!bias.empty()) out.bias.push_back(bias[static_cast<size_t>(m)] / (xs * ws * alpha));
     }
     if (act) {
       out.lo = act->lo / yScale;

@@ -4,6 +4,8 @@
 // them as graph inputs). ONNX's backend cases (conformance) cover the spec's own examples.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
 #include <random>
 
 #include "core/error.h"
@@ -211,6 +213,25 @@ TEST(RuntimeQuant, QLinearMatMulAndMatMulIntegerBakedMatchRunTime) {
     { y = MatMulInteger(a, b, az, bz) })",
                           {{"a", a}, {"b", b}})[0];
   EXPECT_EQ(valuesOf<int32_t>(baked), valuesOf<int32_t>(runtime));
+  // Dynamic quantization: constant B, a zero point from DynamicQuantizeLinear (a run-time value).
+  const ir::Tensor af = ir::Tensor::fromVector(ir::DataType::kFloat, {3, 16}, [] {
+    std::vector<float> v(48);
+    for (size_t i = 0; i < v.size(); ++i) v[i] = std::sin(static_cast<float>(i)) * 3.f + 1.f;
+    return v;
+  }());
+  const std::string dyn = R"(
+    <ir_version: 8, opset_import: ["" : 13]>
+    g (float[3,16] x%s) => (int32[3,5] y) <%s int8[5] bz = {0, 1, -1, 2, 0}>
+    {
+      q, s, z = DynamicQuantizeLinear(x)
+      y = MatMulInteger(q, b, z, bz)
+    })";
+  char bakedText[4096], rtText[4096];
+  std::snprintf(bakedText, sizeof bakedText, dyn.c_str(), "", ("int8[16,5] b = " + bLit + ",").c_str());
+  std::snprintf(rtText, sizeof rtText, dyn.c_str(), ", int8[16,5] b", "");
+  auto d1 = runModel(bakedText, {{"x", af}})[0];
+  auto d2 = runModel(rtText, {{"x", af}, {"b", b}})[0];
+  EXPECT_EQ(valuesOf<int32_t>(d1), valuesOf<int32_t>(d2));
   // Per-column b_zero_point of the wrong length: an error naming the node.
   expectError(
       [&] {

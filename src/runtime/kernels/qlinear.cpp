@@ -304,13 +304,20 @@ class IntMatMulKernel : public Kernel {
  public:
   IntMatMulKernel(const KernelBuildContext& ctx, bool qlinear) : qlinear_(qlinear), describe_(ctx.describe()) {
     const size_t bIndex = qlinear ? 3 : 1;
-    // Constant b (2-D) and parameters, per-tensor a zero point: an Int8MatMul baked now.
+    // Constant b (2-D) and parameters, per-tensor a zero point: an Int8MatMul baked now. For
+    // MatMulInteger the a zero point may come at run time (dynamic quantization: from
+    // DynamicQuantizeLinear): Σ (a - za)·b' = Σ a·b' - za·Σ_k b'[k, n], a column sum made now.
     const size_t count = qlinear ? 8 : 4;
     std::vector<RtTensor> views(count);
     std::vector<const RtTensor*> in(count, nullptr);
+    bool runtimeAZp = false;
     for (size_t i = 1; i < count; ++i) {
       if (i >= ctx.numInputs() || !ctx.input(i)) continue;
       const ir::Tensor* t = ctx.constInput(i);
+      if (!t && !qlinear && i == 2) {
+        runtimeAZp = true;
+        continue;
+      }
       if (!t) return;
       views[i] = viewOf(*t);
       in[i] = &views[i];
@@ -334,6 +341,11 @@ class IntMatMulKernel : public Kernel {
     p.b = readZeroPoints(describe_, b, "b");
     for (int64_t k = 0; k < p.K; ++k)
       for (int64_t n = 0; n < p.N; ++n) p.b[static_cast<size_t>(k * p.N + n)] -= bz.size() == 1 ? bz[0] : bz[static_cast<size_t>(n)];
+    if (runtimeAZp) {
+      columnSums_.assign(static_cast<size_t>(p.N), 0);
+      for (int64_t k = 0; k < p.K; ++k)
+        for (int64_t n = 0; n < p.N; ++n) columnSums_[static_cast<size_t>(n)] += p.b[static_cast<size_t>(k * p.N + n)];
+    }
     if (qlinear) {
       if (in[1]->numel() != 1 || !in[6] || in[6]->numel() != 1 || !in[7] || in[7]->numel() != 1) return;
       if (in[4]->numel() != 1 && in[4]->numel() != p.N) return;
@@ -361,13 +373,25 @@ class IntMatMulKernel : public Kernel {
   void run(KernelIo& io) override {
     const RtTensor& a = requiredIn(io, 0, "input a");
     if (mm_ && a.dtype == mm_->params().aType && a.rank() >= 2 && a.dims.back() == mm_->params().K) {
-      Shape yDims = a.dims;
-      yDims.back() = mm_->params().N;
-      RtTensor& y = io.allocOutput(0, mm_->params().out.yType, yDims);
-      int64_t rows = 1;
-      for (size_t d = 0; d + 1 < a.rank(); ++d) rows *= a.dims[d];
-      mm_->run(a.data, rows, y.data);
-      return;
+      int64_t azp = 0;
+      const RtTensor* z = columnSums_.empty() ? nullptr : optionalIn(io, 2);
+      if (!z || (z->numel() == 1 && z->dtype == a.dtype)) {  // else per-row: the general path
+        if (z) azp = readZeroPoints(io.describe(), *z, "a_zero_point")[0];
+        Shape yDims = a.dims;
+        const int64_t N = mm_->params().N;
+        yDims.back() = N;
+        RtTensor& y = io.allocOutput(0, mm_->params().out.yType, yDims);
+        int64_t rows = 1;
+        for (size_t d = 0; d + 1 < a.rank(); ++d) rows *= a.dims[d];
+        mm_->run(a.data, rows, y.data);
+        if (azp != 0) {
+          int32_t* yp = y.as<int32_t>();
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t n = 0; n < N; ++n)  // int32 wraparound, as the spec's int32 arithmetic
+              yp[r * N + n] = static_cast<int32_t>(yp[r * N + n] - azp * columnSums_[static_cast<size_t>(n)]);
+        }
+        return;
+      }
     }
     IntMatMulArgs args;
     args.a = &a;
@@ -397,6 +421,7 @@ class IntMatMulKernel : public Kernel {
   bool qlinear_;
   std::string describe_;
   std::unique_ptr<Int8MatMul> mm_;
+  std::vector<int64_t> columnSums_;  // MatMulInteger with a run-time a zero point
 };
 
 std::unique_ptr<Kernel> makeQLinearConv(const KernelBuildContext& ctx) {

@@ -135,6 +135,11 @@ struct Int8Conv::Plan {
   memory srcUser, srcPrim, dstUser, dstPrim, weights, bias;
   dnnl::reorder srcReorder, dstReorder;
   std::unordered_map<int, memory> args;
+  // A primitive without the source zero point (oneDNN 2.6 has none for depthwise convs with one):
+  // it writes raw channels-last int32 sums Σ x·w', and compensation[m, o] = Σ x_zero_point·w'
+  // over the taps inside the input at output position o is subtracted before the epilogue.
+  bool compensated = false;
+  std::vector<int32_t> compensation;  // [M, output positions]
 };
 
 Int8Conv::Int8Conv(Int8ConvParams params, std::string describe) : p_(std::move(params)), describe_(std::move(describe)) {
@@ -214,7 +219,47 @@ Int8Conv::Plan& Int8Conv::planFor(const Shape& x) {
         pd.reset();
       }
     }
-    if (pd) {
+    if (!pd && p_.xZeroPoint != 0) {
+      try {
+        memory::desc xd(toDnnlDims(g.x), xt, channelsLastTag(rank));
+        memory::desc yd(toDnnlDims(g.y), memory::data_type::s32, channelsLastTag(rank));
+        dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, xd,
+                                          wAny, memory::desc(), yd, strides, dil, padL, padR);
+        pd.emplace(d, eng);
+        if (std::string(pd->impl_info_str()).find("ref") != std::string::npos) pd.reset();
+      } catch (const dnnl::error&) {
+        pd.reset();
+      }
+      p.compensated = pd.has_value();
+    }
+    if (pd && p.compensated) {
+      p.dnnl = true;
+      p.prim = dnnl::convolution_forward(*pd);
+      const memory::desc xPlain(toDnnlDims(g.x), xt, plainTag(rank));
+      p.srcDesc = pd->src_desc();
+      p.dstDesc = pd->dst_desc();
+      p.reorderSrc = p.srcDesc != xPlain;
+      p.srcUser = memory(xPlain, eng, DNNL_MEMORY_NONE);
+      p.srcPrim = p.reorderSrc ? memory(p.srcDesc, eng, DNNL_MEMORY_NONE) : p.srcUser;
+      if (p.reorderSrc) p.srcReorder = dnnl::reorder(p.srcUser, p.srcPrim);
+      p.dstPrim = memory(p.dstDesc, eng, DNNL_MEMORY_NONE);
+      std::vector<int8_t> w8(p_.w.begin(), p_.w.end());
+      memory wSrc(wUser, eng, w8.data());
+      p.weights = memory(pd->weights_desc(), eng);
+      dnnl::reorder(wSrc, p.weights).execute(dnnlStream(), wSrc, p.weights);
+      dnnlStream().wait();
+      p.args = {{DNNL_ARG_SRC, p.srcPrim}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, p.dstPrim}};
+      // The compensation: the plain path's int32 sums over one image filled with the zero point.
+      Int8ConvParams q = p_;
+      q.xZeroPoint = 0;
+      q.out.yType = ir::DataType::kInt32;
+      Geometry one = g;
+      one.x[0] = one.y[0] = 1;
+      const int64_t perImage = numel(one.x);
+      std::vector<uint8_t> filled(static_cast<size_t>(perImage), static_cast<uint8_t>(p_.xZeroPoint));
+      p.compensation.resize(static_cast<size_t>(numel(one.y)));
+      referenceInt8Conv(q, one, filled.data(), p.compensation.data());
+    } else if (pd) {
       p.dnnl = true;
       p.prim = dnnl::convolution_forward(*pd);
       const memory::desc xPlain(toDnnlDims(g.x), xt, plainTag(rank)), yPlain(toDnnlDims(g.y), yt, plainTag(rank));
@@ -246,6 +291,44 @@ Int8Conv::Plan& Int8Conv::planFor(const Shape& x) {
   return *plans_.back();
 }
 
+namespace {
+template <typename Y>
+void compensatedEpilogue(const Int8Epilogue& out, const int32_t* sums, const int32_t* comp, int64_t N, int64_t M,
+                         int64_t positions, Y* y) {
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t o = 0; o < positions; ++o) {
+      const int32_t* row = sums + (n * positions + o) * M;  // channels-last
+      for (int64_t m = 0; m < M; ++m) {
+        const int64_t acc = static_cast<int64_t>(row[m]) - comp[m * positions + o];
+        if constexpr (std::is_same_v<Y, int32_t>)
+          y[(n * M + m) * positions + o] = static_cast<int32_t>(acc);
+        else
+          y[(n * M + m) * positions + o] = out.apply<Y>(acc, static_cast<size_t>(m));
+      }
+    }
+}
+}  // namespace
+
+void Int8Conv::runCompensated(Plan& p, const RtTensor& x, RtTensor& y) {
+  dnnl::stream& s = dnnlStream();
+  p.srcUser.set_data_handle(const_cast<void*>(x.data));
+  if (p.reorderSrc) p.srcPrim.set_data_handle(dnnlScratch(0, p.srcDesc.get_size()));
+  auto* sums = static_cast<int32_t*>(dnnlScratch(1, p.dstDesc.get_size()));
+  p.dstPrim.set_data_handle(sums);
+  if (p.reorderSrc) p.srcReorder.execute(s, p.srcUser, p.srcPrim);
+  p.prim.execute(s, p.args);
+  s.wait();
+  const Geometry& g = p.geo;
+  const int64_t N = g.y[0], M = g.y[1], positions = numel(g.y) / std::max<int64_t>(1, N * M);
+  const int32_t* comp = p.compensation.data();
+  switch (p_.out.yType) {
+    case ir::DataType::kUint8: compensatedEpilogue(p_.out, sums, comp, N, M, positions, y.as<uint8_t>()); break;
+    case ir::DataType::kInt8: compensatedEpilogue(p_.out, sums, comp, N, M, positions, y.as<int8_t>()); break;
+    case ir::DataType::kFloat: compensatedEpilogue(p_.out, sums, comp, N, M, positions, y.as<float>()); break;
+    default: compensatedEpilogue(p_.out, sums, comp, N, M, positions, y.as<int32_t>()); break;
+  }
+}
+
 void Int8Conv::run(const RtTensor& x, RtTensor& y) {
   try {
     Plan& p = planFor(x.dims);
@@ -255,6 +338,10 @@ void Int8Conv::run(const RtTensor& x, RtTensor& y) {
       return;
     }
     dnnl::stream& s = dnnlStream();
+    if (p.compensated) {
+      runCompensated(p, x, y);
+      return;
+    }
     p.srcUser.set_data_handle(const_cast<void*>(x.data));
     p.dstUser.set_data_handle(y.data);
     if (p.reorderSrc) p.srcPrim.set_data_handle(dnnlScratch(0, p.srcDesc.get_size()));

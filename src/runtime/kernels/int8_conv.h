@@ -3,8 +3,10 @@
 //   y = saturate(round_half_to_even(clamp((acc + bias[m]) · scale[m], lo, hi)) + y_zero_point)
 // or y = acc for an int32 output (ConvInteger). With constant parameters this runs on a oneDNN
 // int8 primitive (u8/s8 activations × s8 weights, s32 accumulation; VNNI where the CPU has it),
-// weights reordered once; otherwise (weights that do not fit s8, shapes oneDNN refuses, or a CPU
-// without VNNI whose 16-bit intermediate sums could saturate) a plain C++ loop computes the same.
+// weights reordered once (where oneDNN takes no source zero point, as for depthwise convs, its
+// raw int32 sums and a precomputed compensation); otherwise (weights that do not fit s8, shapes
+// oneDNN refuses, or a CPU without VNNI whose 16-bit intermediate sums could saturate) a plain
+// C++ loop computes the same.
 #pragma once
 
 #include <limits>
@@ -60,6 +62,7 @@ class Int8Conv {
  private:
   struct Plan;
   Plan& planFor(const Shape& x);
+  void runCompensated(Plan& p, const RtTensor& x, RtTensor& y);
   Int8ConvParams p_;
   std::string describe_;
   bool dnnlWeightsOk_ = false;  // weights fit s8 (and 7 bits without VNNI)

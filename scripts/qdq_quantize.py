@@ -4,11 +4,12 @@
     scripts/qdq_quantize.py MODEL OUT [--samples N] [--seed S] [--effdl PATH] [--save-float PATH]
 
 Writes OUT in the layout ONNX Runtime runs fastest on x86 (../shared/NOTES.md): u8 asymmetric
-activations with Relu folded into the range of the Conv/Add before it, s8 per-channel symmetric
+activations with Relu (and ReLU6) folded into the range of the Conv/Add before it, s8 per-channel symmetric
 weights, int32 bias with scale = input scale x weight scale. BatchNormalization after a Conv is
 folded first. Activations of Conv, Gemm, Add and MaxPool inputs and of Conv/Add outputs get a
 QuantizeLinear/DequantizeLinear pair; MaxPool's output reuses its input's parameters.
-Ranges are min/max over N seeded normal(0, 1) inputs, run through effdl's own runtime
+Ranges are min/max over N seeded normal(0, 1) inputs through the float model (BatchNorm folded,
+Relu kept: Relu outputs have ranges starting at 0), run in effdl's own runtime
 (`effdl run`), so this needs no Python runtime besides onnx and numpy.
 """
 import argparse
@@ -57,9 +58,21 @@ def fold_batchnorm(g, inits):
     g.node.extend(keep)
 
 
-def fold_relu(g):
-    """Relu after Conv/Add (its only reader) is dropped: the producer writes Relu's output, whose
-    quantization range starts at 0, which is what the Relu did."""
+def constants_to_initializers(g, inits):
+    keep = []
+    for n in g.node:
+        if n.op_type == "Constant" and len(n.attribute) == 1 and n.attribute[0].name == "value":
+            inits[n.output[0]] = numpy_helper.to_array(n.attribute[0].t)
+        else:
+            keep.append(n)
+    del g.node[:]
+    g.node.extend(keep)
+
+
+def fold_relu(g, inits):
+    """Relu, or Clip with min 0 (ReLU6), after Conv/Add (its only reader) is dropped: the producer
+    writes its output, whose calibrated quantization range is [0, at most max]: the saturation
+    of QuantizeLinear does what the Relu/Clip did (as ONNX Runtime's quantizer does)."""
     users = {}
     for n in g.node:
         for i in n.input:
@@ -68,7 +81,8 @@ def fold_relu(g):
     graph_outputs = {o.name for o in g.output}
     keep = []
     for n in g.node:
-        if n.op_type == "Relu":
+        clip0 = (n.op_type == "Clip" and len(n.input) > 1 and n.input[1] in inits and float(inits[n.input[1]]) == 0.0)
+        if n.op_type == "Relu" or clip0:
             p = by_output.get(n.input[0])
             if p is not None and p.op_type in ("Conv", "Add") and users[n.input[0]] == 1 and n.input[0] not in graph_outputs:
                 p.output[0] = n.output[0]
@@ -122,17 +136,24 @@ def main():
     ap.add_argument("--samples", type=int, default=8)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--effdl", default=os.environ.get("EFFDL", "build/effdl"))
-    ap.add_argument("--save-float", help="also write the float model after BatchNorm/Relu folding (the fp32 baseline)")
+    ap.add_argument("--save-float", help="also write the float model after BatchNorm folding (the fp32 baseline)")
     a = ap.parse_args()
 
     model = onnx.load(a.model)
     g = model.graph
     inits = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    constants_to_initializers(g, inits)
     fold_batchnorm(g, inits)
-    fold_relu(g)
     del g.initializer[:]
-    used = {i for n in g.node for i in n.input}
     del g.value_info[:]
+    # The float model (BatchNorm folded, Relu kept): the fp32 baseline, and what calibration runs,
+    # so that the range of a Relu's output (which the folded producer then writes) starts at 0.
+    model_f = onnx.ModelProto()
+    model_f.CopyFrom(model)
+    used_f = {i for n in g.node for i in n.input}
+    model_f.graph.initializer.extend(numpy_helper.from_array(v, k) for k, v in inits.items() if k in used_f)
+    fold_relu(g, inits)
+    used = {i for n in g.node for i in n.input}
 
     # Activations to quantize: inputs of Conv/Gemm/Add/MaxPool, outputs of Conv/Add.
     acts = []
@@ -147,9 +168,6 @@ def main():
         if n.op_type in ("Conv", "Add"):
             want(n.output[0])
     pooled = {n.output[0]: n.input[0] for n in g.node if n.op_type == "MaxPool"}
-    model_f = onnx.ModelProto()
-    model_f.CopyFrom(model)
-    model_f.graph.initializer.extend(numpy_helper.from_array(v, k) for k, v in inits.items() if k in used)
     if a.save_float:
         onnx.save(model_f, a.save_float)
     calib_names = [x for x in acts if x not in pooled]

@@ -9,6 +9,7 @@
 #include "core/checked_math.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/limits.h"
+#include "runtime/qdq_fusion.h"
 
 namespace effdl::runtime {
 
@@ -148,7 +149,25 @@ GraphExecutor::GraphExecutor(const ir::Model& model, const ir::Graph& graph, con
   };
   const auto nodes = graph.nodes();
   steps_.reserve(nodes.size());
+  // Fused groups run at the place of their last node; their other nodes have no step.
+  std::vector<FusedGroup> groups;
+  if (options.fuseQdq) groups = findQdqGroups(model, graph, options.threads);
+  std::unordered_map<const ir::Node*, FusedGroup*> groupOf;
+  for (FusedGroup& g : groups)
+    for (const ir::Node* n : g.nodes) groupOf[n] = &g;
   for (const ir::Node* n : nodes) {
+    if (auto it = groupOf.find(n); it != groupOf.end()) {
+      FusedGroup& g = *it->second;
+      if (n != g.last) continue;
+      Step st;
+      st.node = g.anchor;
+      for (const ir::Value* out : g.outputs) st.outputs.push_back(addSlot(out));
+      for (const ir::Value* in : g.inputs) st.inputs.push_back(slotFor(in));
+      st.description = g.description;
+      st.kernel = std::move(g.kernel);
+      steps_.push_back(std::move(st));
+      continue;
+    }
     Step st;
     st.node = n;
     for (const ir::Value* out : n->outputs()) st.outputs.push_back(out ? addSlot(out) : -1);

@@ -15,6 +15,9 @@ namespace effdl::runtime {
 
 struct ExecOptions {
   int threads = 1;
+  // Run DequantizeLinear → Conv/MatMul/Gemm/Add/… → QuantizeLinear groups as one integer kernel
+  // (runtime/qdq_fusion.h). Off: every node on its own kernel (tests compare the two).
+  bool fuseQdq = true;
 };
 
 class GraphExecutor {
@@ -30,6 +33,8 @@ class GraphExecutor {
                                    const std::vector<const RtTensor*>& captures = {});
   // Graph inputs that are weights with an overridable default (IR < 4) may be omitted (nullptr).
   size_t numInputs() const { return inputSlots_.size(); }
+  // Kernels run per inference: nodes, less those a fused group (runtime/qdq_fusion.h) replaced.
+  size_t numSteps() const { return steps_.size(); }
   const BufferPool& pool() const { return pool_; }
 
  private:

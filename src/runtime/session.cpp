@@ -23,7 +23,7 @@ Session::Session(const ir::Model& model, const SessionOptions& options) {
     for (const ir::Value* v : *list)
       if (v->type().kind == ir::ValueType::Kind::kOther || v->type().kind == ir::ValueType::Kind::kSparseTensor)
         throwUnsupported("'" + v->name() + "' is a sequence, map, optional or sparse value: effdl's runtime runs tensors only");
-  executor_ = std::make_unique<GraphExecutor>(model, *model.graph, ExecOptions{threads_});
+  executor_ = std::make_unique<GraphExecutor>(model, *model.graph, ExecOptions{threads_, options.fuseQdq});
   const auto& ins = model.graph->inputs();
   for (size_t i = 0; i < ins.size(); ++i) {
     if (ins[i]->isInitializer()) continue;  // an overridable default: not asked for

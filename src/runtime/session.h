@@ -16,6 +16,7 @@ namespace effdl::runtime {
 
 struct SessionOptions {
   int threads = 0;  // 0: all cores
+  bool fuseQdq = true;  // see ExecOptions
 };
 
 struct NamedInput {
@@ -41,6 +42,7 @@ class Session {
   // Lower-overhead form: inputs in inputs() order; returned views are valid until the next run.
   std::vector<const RtTensor*> runViews(const std::vector<const RtTensor*>& inputs);
   const BufferPool& pool() const { return executor_->pool(); }
+  size_t numKernels() const { return executor_->numSteps(); }
 
  private:
   void checkInput(const ir::Value& v, const RtTensor& t, std::map<std::string, int64_t>& symbols) const;

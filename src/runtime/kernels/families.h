@@ -25,6 +25,8 @@ void registerSortSearchKernels(KernelRegistry& r);
 void registerEinsumKernels(KernelRegistry& r);
 void registerConvMatMulKernels(KernelRegistry& r);  // kernels/conv.cpp, kernels/matmul.cpp
 void registerRecurrentKernels(KernelRegistry& r);
+void registerQuantizeKernels(KernelRegistry& r);    // kernels/quantize.cpp
+void registerQLinearKernels(KernelRegistry& r);     // kernels/qlinear.cpp
 
 inline std::vector<RegisterFamily> kernelFamilies() {
   return {
@@ -44,6 +46,8 @@ inline std::vector<RegisterFamily> kernelFamilies() {
       registerEinsumKernels,
       registerConvMatMulKernels,
       registerRecurrentKernels,
+      registerQuantizeKernels,
+      registerQLinearKernels,
   };
 }
 

@@ -155,6 +155,9 @@ void installSignalCleanup() {
   std::signal(SIGINT, cleanupHandler);
   std::signal(SIGTERM, cleanupHandler);
   std::signal(SIGHUP, cleanupHandler);
+  // Past a file-size limit (ulimit -f) write() then fails with EFBIG instead of the process being
+  // killed with a temp file left behind: the error path removes it and reports the failure.
+  std::signal(SIGXFSZ, SIG_IGN);
 }
 
 bool sameFile(const std::filesystem::path& a, const std::filesystem::path& b) {

@@ -39,7 +39,8 @@ class AtomicFileWriter {
   int slot_ = -1;  // entry in the signal-cleanup registry
 };
 
-// Installs SIGINT/SIGTERM handlers that unlink every live temp file, then re-raise the signal.
+// Installs SIGINT/SIGTERM/SIGHUP handlers that unlink every live temp file, then re-raise the
+// signal; ignores SIGXFSZ so that a file-size limit is a write error, not a kill.
 void installSignalCleanup();
 
 // True when a and b name the same existing file (hard links and symlinks included).

@@ -15,7 +15,9 @@
 namespace effdl {
 
 std::shared_ptr<MappedFile> MappedFile::open(const std::filesystem::path& path, bool noFollow) {
-  int flags = O_RDONLY | O_CLOEXEC;
+  // O_NONBLOCK: opening a FIFO (or a device) for reading would otherwise wait for a writer before
+  // the regular-file check below could refuse it. It changes nothing for regular files.
+  int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
   if (noFollow) flags |= O_NOFOLLOW;
   int fd = ::open(path.c_str(), flags);
   if (fd < 0) {

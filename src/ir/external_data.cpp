@@ -36,9 +36,12 @@ ExternalDataResolver::ExternalDataResolver(fs::path modelDir, std::optional<fs::
 
 ExternalDataView ExternalDataResolver::resolve(const std::string& tensorName, const ExternalDataRef& ref,
                                                uint64_t expectedBytes) {
-  const std::string what = display_ + ": tensor '" + tensorName + "': external data '" + ref.location + "'";
-  if (ref.location.empty()) throwInvalid(display_ + ": tensor '" + tensorName + "': external data without a location");
-  if (ref.location.find('\0') != std::string::npos) throwInvalid(what + ": location contains a NUL byte");
+  const std::string tensorWhat = display_ + ": tensor '" + tensorName + "'";
+  if (ref.location.empty()) throwInvalid(tensorWhat + ": external data without a location");
+  // Checked before the location is quoted in any message, so no message carries the NUL.
+  if (ref.location.find('\0') != std::string::npos)
+    throwInvalid(tensorWhat + ": external data location contains a NUL byte");
+  const std::string what = tensorWhat + ": external data '" + ref.location + "'";
   fs::path loc(ref.location);
   if (loc.is_absolute() || loc.has_root_name() || loc.has_root_directory())
     throwInvalid(what + " is an absolute path; external data must be inside the model's folder");
@@ -74,7 +77,12 @@ ExternalDataView ExternalDataResolver::resolve(const std::string& tensorName, co
     file = it->second;
   } else {
     // Open the resolved path itself with O_NOFOLLOW: a symlink swapped in after the check is refused.
-    file = MappedFile::open(resolved, /*noFollow=*/true);
+    try {
+      file = MappedFile::open(resolved, /*noFollow=*/true);
+    } catch (const Error& e) {
+      // MappedFile names only the path; the message must also name the model and the tensor.
+      throw Error(e.kind(), what + ": " + e.what());
+    }
     if (file->linkCount() > 1)
       throwInvalid(what + " has " + std::to_string(file->linkCount()) +
                    " hard links; a hard-linked data file may live outside the model's folder");

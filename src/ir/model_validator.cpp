@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <vector>
 #include <cstring>
 #include <unistd.h>
 
@@ -79,6 +80,54 @@ struct Walker {
     for (const auto& t : g.initializer()) validateTensor(t, where);
     for (const auto& s : g.sparse_initializer()) validateSparseTensor(s, where);
     for (const auto& n : g.node()) node(n, depth, where);
+    checkAcyclic(g, where);
+  }
+
+  // ONNX wants nodes topologically sorted, and the checker says so when they are not; a cycle
+  // can never be sorted, so it gets its own message naming a node on it. Kahn's algorithm over
+  // the graph's own edges (names produced outside it are inputs, initializers or outer scope).
+  void checkAcyclic(const onnx::GraphProto& g, const std::string& where) {
+    const int n = g.node_size();
+    std::map<std::string, int> producer;
+    for (int i = 0; i < n; ++i)
+      for (const auto& o : g.node(i).output())
+        if (!o.empty()) producer.emplace(o, i);
+    std::vector<int> pending(static_cast<size_t>(n), 0);
+    std::vector<std::vector<int>> users(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i)
+      for (const auto& in : g.node(i).input()) {
+        auto it = producer.find(in);
+        if (it == producer.end()) continue;
+        ++pending[static_cast<size_t>(i)];
+        users[static_cast<size_t>(it->second)].push_back(i);
+      }
+    std::vector<int> ready;
+    for (int i = 0; i < n; ++i)
+      if (pending[static_cast<size_t>(i)] == 0) ready.push_back(i);
+    int done = 0;
+    while (!ready.empty()) {
+      int i = ready.back();
+      ready.pop_back();
+      ++done;
+      for (int u : users[static_cast<size_t>(i)])
+        if (--pending[static_cast<size_t>(u)] == 0) ready.push_back(u);
+    }
+    if (done == n) return;
+    // An unsorted node always has an unsorted producer: walking back n steps from one ends on
+    // the cycle itself, not on a node merely downstream of it.
+    int at = 0;
+    while (pending[static_cast<size_t>(at)] == 0) ++at;
+    for (int step = 0; step < n; ++step)
+      for (const auto& in : g.node(at).input()) {
+        auto it = producer.find(in);
+        if (it != producer.end() && pending[static_cast<size_t>(it->second)] > 0) {
+          at = it->second;
+          break;
+        }
+      }
+    const auto& node = g.node(at);
+    throwInvalid(where + ": the graph has a cycle through node '" + node.name() + "' (" + node.op_type() +
+                 "), which depends on its own output");
   }
 
   void node(const onnx::NodeProto& n, int depth, const std::string& where) {

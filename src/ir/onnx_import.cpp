@@ -13,6 +13,7 @@
 #include <cstring>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "core/error.h"
 #include "core/mapped_file.h"
@@ -169,7 +170,15 @@ std::unique_ptr<Model> loadModelFromText(const std::string& text, const LoadOpti
   onnx::ModelProto proto;
   onnx::OnnxParser parser(text.c_str());
   auto status = parser.Parse(proto);
-  if (!status.IsOK()) throwInvalid("<text>: parse error: " + status.ErrorMessage());
+  if (!status.IsOK()) {
+    // libonnx writes "[ParseError at position ...]", the problem, and "Error context: <text>" on
+    // separate lines; errors are one line, without the quoted text.
+    std::string msg, line;
+    std::istringstream lines(status.ErrorMessage());
+    while (std::getline(lines, line))
+      if (!line.empty() && line.rfind("Error context", 0) != 0) msg += (msg.empty() ? "" : " ") + line;
+    throwInvalid("<text>: parse error: " + msg);
+  }
   if (!parser.EndOfInput()) throwInvalid("<text>: unexpected text after the model");
   return importProto(std::move(proto), fs::path("."), "<text>", options);
 }

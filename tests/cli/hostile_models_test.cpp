@@ -1,0 +1,383 @@
+// More malformed and hostile model classes (issue 9), beyond those of model_errors_test.cpp: each
+// builds the file with the ONNX C++ types, and checks the exit code, a one-line message naming
+// the file and the problem, and that neither convert nor optimize leaves an output file.
+#include <gtest/gtest.h>
+#include <onnx/onnx_pb.h>
+#include <sys/stat.h>
+
+#include <cstring>
+#include <filesystem>
+
+#include "cli/hostile_model.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+
+namespace effdl::test {
+namespace {
+
+using HostileModels = ModelErrors;
+
+onnx::TensorProto* weight(onnx::ModelProto& m) { return m.mutable_graph()->mutable_initializer(0); }
+
+// y = Identity(s) where s is a float sparse initializer of dense shape `dims` with linear
+// indices `indices` (values 1, 2, …).
+onnx::ModelProto sparseModel(std::vector<int64_t> dims, std::vector<int64_t> indices, int indexRank = 1) {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(17);
+  auto* g = m.mutable_graph();
+  g->set_name("g");
+  auto* s = g->add_sparse_initializer();
+  auto* v = s->mutable_values();
+  v->set_name("s");
+  v->set_data_type(onnx::TensorProto::FLOAT);
+  const int64_t nnz = static_cast<int64_t>(indices.size()) / indexRank;
+  v->add_dims(nnz);
+  for (int64_t k = 0; k < nnz; ++k) v->add_float_data(static_cast<float>(k + 1));
+  auto* ix = s->mutable_indices();
+  ix->set_name("s_indices");
+  ix->set_data_type(onnx::TensorProto::INT64);
+  ix->add_dims(nnz);
+  if (indexRank > 1) ix->add_dims(indexRank);
+  for (int64_t i : indices) ix->add_int64_data(i);
+  for (int64_t d : dims) s->add_dims(d);
+  auto* n = g->add_node();
+  n->set_op_type("Identity");
+  n->add_input("s");
+  n->add_output("y");
+  auto* o = g->add_output();
+  o->set_name("y");
+  auto* st = o->mutable_type()->mutable_sparse_tensor_type();
+  st->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : dims) st->mutable_shape()->add_dim()->set_dim_value(d);
+  return m;
+}
+
+// addModel() with Add replaced by a call to local function `name` in domain "local", which
+// calls `callee` (another local function) unless callee is empty.
+onnx::FunctionProto* addFunction(onnx::ModelProto& m, const std::string& name, const std::string& callee) {
+  auto* f = m.add_functions();
+  f->set_name(name);
+  f->set_domain("local");
+  f->add_input("a");
+  f->add_input("b");
+  f->add_output("c");
+  auto* op = f->add_opset_import();
+  op->set_version(17);
+  auto* lo = f->add_opset_import();
+  lo->set_domain("local");
+  lo->set_version(1);
+  auto* n = f->add_node();
+  n->set_op_type(callee.empty() ? "Add" : callee);
+  if (!callee.empty()) n->set_domain("local");
+  n->add_input("a");
+  n->add_input("b");
+  n->add_output("c");
+  return f;
+}
+
+onnx::ModelProto functionModel() {
+  auto m = addModel();
+  auto* lo = m.add_opset_import();
+  lo->set_domain("local");
+  lo->set_version(1);
+  auto* n = m.mutable_graph()->mutable_node(0);
+  n->set_op_type("f");
+  n->set_domain("local");
+  return m;
+}
+
+// --- versions and structure -----------------------------------------------------------------
+
+TEST_F(HostileModels, NoIrVersion) {
+  auto m = addModel();
+  m.clear_ir_version();
+  expectFailure(write(m), kInvalid, "no ir_version set");
+}
+
+TEST_F(HostileModels, NoGraph) {
+  auto m = addModel();
+  m.clear_graph();
+  expectFailure(write(m), kInvalid, "the model has no graph");
+}
+
+TEST_F(HostileModels, OpsetImportedTwice) {
+  auto m = addModel();
+  m.add_opset_import()->set_version(13);
+  expectFailure(write(m), kInvalid, "opset for domain '' imported twice");
+}
+
+TEST_F(HostileModels, OpsetZero) {
+  auto m = addModel();
+  m.mutable_opset_import(0)->set_version(0);
+  expectFailure(write(m), kInvalid, "opset version 0 is not valid");
+}
+
+TEST_F(HostileModels, MlOpsetTooNew) {
+  auto m = addModel();
+  auto* ml = m.add_opset_import();
+  ml->set_domain("ai.onnx.ml");
+  ml->set_version(9);
+  expectFailure(write(m), kUnsupported, "ai.onnx.ml opset 9 is above what effdl supports");
+}
+
+TEST_F(HostileModels, ProtobufNestedBeyondParserLimit) {
+  // 200 levels of nested subgraphs exceed even protobuf's raised recursion limit: a parse error,
+  // not a stack overflow.
+  auto m = addModel();
+  onnx::GraphProto inner;
+  inner.set_name("leaf");
+  for (int depth = 0; depth < 200; ++depth) {
+    onnx::GraphProto outer;
+    outer.set_name("level");
+    auto* a = outer.add_node()->add_attribute();
+    a->set_name("body");
+    a->set_type(onnx::AttributeProto::GRAPH);
+    *a->mutable_g() = std::move(inner);
+    inner = std::move(outer);
+  }
+  auto* a = m.mutable_graph()->mutable_node(0)->add_attribute();
+  a->set_name("deep");
+  a->set_type(onnx::AttributeProto::GRAPH);
+  *a->mutable_g() = std::move(inner);
+  expectFailure(write(m), kInvalid, "nested too deeply");
+}
+
+TEST_F(HostileModels, ValueProducedTwice) {
+  auto m = addModel();
+  auto* n = m.mutable_graph()->add_node();
+  n->set_op_type("Relu");
+  n->add_input("x");
+  n->add_output("y");
+  expectFailure(write(m), kInvalid, "'y'");
+}
+
+TEST_F(HostileModels, UndefinedNodeInput) {
+  auto m = addModel();
+  m.mutable_graph()->mutable_node(0)->set_input(1, "nowhere");
+  expectFailure(write(m), kInvalid, "nowhere");
+}
+
+TEST_F(HostileModels, RecursiveFunctions) {
+  auto m = functionModel();
+  addFunction(m, "f", "g");
+  addFunction(m, "g", "f");
+  expectFailure(write(m), kInvalid, "recursively (a cycle)");
+}
+
+TEST_F(HostileModels, SelfRecursiveFunction) {
+  auto m = functionModel();
+  addFunction(m, "f", "f");
+  expectFailure(write(m), kInvalid, "function 'f' calls 'f' recursively");
+}
+
+TEST_F(HostileModels, NestingInsideFunctionBody) {
+  // The depth limit also counts subgraphs inside function bodies.
+  auto m = functionModel();
+  auto* f = addFunction(m, "f", "");
+  onnx::GraphProto inner;
+  inner.set_name("leaf");
+  for (int depth = 0; depth < 40; ++depth) {
+    onnx::GraphProto outer;
+    outer.set_name("level" + std::to_string(depth));
+    auto* a = outer.add_node()->add_attribute();
+    a->set_name("then_branch");
+    a->set_type(onnx::AttributeProto::GRAPH);
+    *a->mutable_g() = std::move(inner);
+    inner = std::move(outer);
+  }
+  auto* a = f->mutable_node(0)->add_attribute();
+  a->set_name("deep");
+  a->set_type(onnx::AttributeProto::GRAPH);
+  *a->mutable_g() = std::move(inner);
+  expectFailure(write(m), kInvalid, "subgraphs nested deeper than effdl's limit of 32");
+}
+
+// --- tensors --------------------------------------------------------------------------------
+
+TEST_F(HostileModels, UnknownDataType) {
+  auto m = addModel();
+  weight(m)->set_data_type(99);
+  expectFailure(write(m), kInvalid, "tensor 'w': unknown data type 99");
+}
+
+TEST_F(HostileModels, TypedFieldOfWrongType) {
+  auto m = addModel();
+  auto* w = weight(m);
+  w->clear_raw_data();
+  for (int i = 0; i < 4; ++i) w->add_int64_data(i);
+  expectFailure(write(m), kInvalid, "tensor 'w': data is stored in a field that does not match its type float");
+}
+
+TEST_F(HostileModels, DataInTwoFields) {
+  auto m = addModel();
+  for (int i = 0; i < 4; ++i) weight(m)->add_float_data(1.0f);
+  expectFailure(write(m), kInvalid, "tensor 'w': data is given in more than one field");
+}
+
+TEST_F(HostileModels, NoDataForElements) {
+  auto m = addModel();
+  weight(m)->clear_raw_data();
+  expectFailure(write(m), kInvalid, "tensor 'w': has no data for its 4 elements");
+}
+
+TEST_F(HostileModels, StringCountMismatch) {
+  auto m = addModel();
+  auto* t = m.mutable_graph()->add_initializer();
+  t->set_name("names");
+  t->set_data_type(onnx::TensorProto::STRING);
+  t->add_dims(3);
+  t->add_string_data("a");
+  expectFailure(write(m), kInvalid, "tensor 'names': has 1 strings but its dims call for 3");
+}
+
+TEST_F(HostileModels, ByteSizeOverflows) {
+  // 2^61 doubles: the element count fits in int64, the byte count does not.
+  auto m = addModel();
+  auto* w = weight(m);
+  w->set_data_type(onnx::TensorProto::DOUBLE);
+  w->set_dims(0, int64_t{1} << 61);
+  expectFailure(write(m), kInvalid, "tensor 'w': its byte size overflows");
+}
+
+TEST_F(HostileModels, SegmentedTensor) {
+  auto m = addModel();
+  weight(m)->mutable_segment()->set_begin(0);
+  expectFailure(write(m), kUnsupported, "segmented tensors are not supported");
+}
+
+TEST_F(HostileModels, ConstantAttributeRawSizeMismatch) {
+  // Tensors inside attributes are checked like initializers.
+  auto m = addModel();
+  auto* g = m.mutable_graph();
+  g->mutable_node(0)->set_input(1, "c");
+  auto* n = g->add_node();
+  n->set_op_type("Constant");
+  n->add_output("c");
+  auto* a = n->add_attribute();
+  a->set_name("value");
+  a->set_type(onnx::AttributeProto::TENSOR);
+  *a->mutable_t() = *weight(m);
+  a->mutable_t()->set_raw_data(std::string(1000, '\0'));
+  g->mutable_node()->SwapElements(0, 1);
+  expectFailure(write(m), kInvalid, "attribute 'value': tensor 'w': raw_data holds 1000 bytes");
+}
+
+TEST_F(HostileModels, HugeDimsWithTinyPayload) {
+  // Dims of 2^40 floats with 16 bytes of raw data: refused before anything is allocated.
+  auto m = addModel();
+  weight(m)->set_dims(0, int64_t{1} << 40);
+  expectFailure(write(m), kInvalid, "raw_data holds 16 bytes but its dims and type need 4398046511104");
+}
+
+// --- sparse initializers --------------------------------------------------------------------
+
+TEST_F(HostileModels, SparseIndexOutOfRange) {
+  expectFailure(write(sparseModel({4, 4}, {3, 16})), kInvalid, "sparse tensor 's': index 16 is out of range");
+}
+
+TEST_F(HostileModels, SparseNegativeIndex) {
+  expectFailure(write(sparseModel({4, 4}, {-1})), kInvalid, "sparse tensor 's': index -1 is out of range");
+}
+
+TEST_F(HostileModels, SparseIndicesUnsorted) {
+  expectFailure(write(sparseModel({4, 4}, {5, 2})), kInvalid, "sparse tensor 's': indices are not sorted and unique");
+}
+
+TEST_F(HostileModels, SparseCoordinateOutOfRange) {
+  expectFailure(write(sparseModel({4, 4}, {0, 1, 2, 4}, 2)), kInvalid, "index 4 is out of range for dim 1");
+}
+
+TEST_F(HostileModels, SparseIndicesWrongShape) {
+  // Two values, but indices of shape [1, 2]: neither [NNZ] nor [NNZ, rank].
+  auto m = sparseModel({4, 4}, {1, 2});
+  auto* ix = m.mutable_graph()->mutable_sparse_initializer(0)->mutable_indices();
+  ix->set_dims(0, 1);
+  ix->add_dims(2);
+  expectFailure(write(m), kInvalid, "sparse tensor 's': indices shape must be [NNZ] or [NNZ, rank]");
+}
+
+TEST_F(HostileModels, SparseDenseDimsOverflow) {
+  expectFailure(write(sparseModel({int64_t{1} << 40, int64_t{1} << 40}, {1})), kInvalid,
+                "sparse tensor 's': the product of its dense dims overflows");
+}
+
+// --- external data --------------------------------------------------------------------------
+
+TEST_F(HostileModels, ExternalDataParentDir) {
+  auto m = addModel();
+  makeExternal(m, "../w.bin");
+  expectFailure(write(m), kInvalid, "contains '..'");
+}
+
+TEST_F(HostileModels, ExternalDataOffsetPastEnd) {
+  writeFile(dir / "w.bin", std::string(16, 'x'));
+  auto m = addModel();
+  makeExternal(m, "w.bin", "4096");
+  expectFailure(write(m), kInvalid, "offset 4096 is past the end of the file (16 bytes)");
+}
+
+TEST_F(HostileModels, ExternalDataHugeLength) {
+  writeFile(dir / "w.bin", std::string(16, 'x'));
+  auto m = addModel();
+  makeExternal(m, "w.bin", "0", "18446744073709551615");
+  expectFailure(write(m), kInvalid, "lie outside the file");
+}
+
+TEST_F(HostileModels, ExternalDataLengthNotANumber) {
+  writeFile(dir / "w.bin", std::string(16, 'x'));
+  auto m = addModel();
+  makeExternal(m, "w.bin", "0", "16abc");
+  expectFailure(write(m), kInvalid, "length '16abc' is not a non-negative integer");
+}
+
+TEST_F(HostileModels, ExternalDataNulInLocation) {
+  auto m = addModel();
+  makeExternal(m, std::string("w.bin\0../../etc/passwd", 22));
+  expectFailure(write(m), kInvalid, "tensor 'w': external data location contains a NUL byte");
+}
+
+TEST_F(HostileModels, ExternalDataIsAFolder) {
+  fs::create_directory(dir / "data");
+  auto m = addModel();
+  makeExternal(m, "data");
+  expectFailure(write(m), kIo, "external data 'data': " + fs::weakly_canonical(dir / "data").string() + ": not a regular file");
+}
+
+TEST_F(HostileModels, ExternalDataIsAFifo) {
+  // Opening a FIFO for reading would block forever without a writer.
+  ASSERT_EQ(::mkfifo((dir / "w.bin").c_str(), 0600), 0) << std::strerror(errno);
+  auto m = addModel();
+  makeExternal(m, "w.bin");
+  expectFailure(write(m), kIo, "external data 'w.bin': " + fs::weakly_canonical(dir / "w.bin").string() + ": not a regular file");
+}
+
+TEST_F(HostileModels, ExternalDataWithoutLocation) {
+  auto m = addModel();
+  makeExternal(m, "");
+  expectFailure(write(m), kInvalid, "external data without a location");
+}
+
+TEST_F(HostileModels, ExternalDataDotDotThroughSubfolder) {
+  fs::create_directories(dir / "a");
+  writeFile(dir / "w.bin", std::string(16, 'x'));
+  auto m = addModel();
+  makeExternal(m, "a/../../x/w.bin");
+  expectFailure(write(m), kInvalid, "contains '..'");
+}
+
+TEST_F(HostileModels, ExternalSparseIndices) {
+  auto m = sparseModel({4, 4}, {1});
+  auto* ix = m.mutable_graph()->mutable_sparse_initializer(0)->mutable_indices();
+  ix->clear_int64_data();
+  ix->set_data_location(onnx::TensorProto::EXTERNAL);
+  auto* e = ix->add_external_data();
+  e->set_key("location");
+  e->set_value("ix.bin");
+  writeFile(dir / "ix.bin", std::string(8, '\0'));
+  expectFailure(write(m), kUnsupported, "external sparse indices are not supported");
+}
+
+}  // namespace
+}  // namespace effdl::test

@@ -1,0 +1,31 @@
+// ONNX text that libonnx's parser rejects becomes one invalid-model error line, with the
+// position and the problem but not the quoted text libonnx appends on further lines.
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace effdl::test {
+namespace {
+
+TEST(TextParseErrors, OneLineWithPositionAndProblem) {
+  std::string message;
+  const char* text = R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[2] x) => (float[2] y) {
+  y = Relu(x
+})";
+  EXPECT_EQ(kindOf([&] { parse(text); }, &message), ErrorKind::kInvalidModel);
+  EXPECT_EQ(message.rfind("<text>: parse error: [ParseError at position (line: ", 0), 0u) << message;
+  EXPECT_NE(message.find("not found"), std::string::npos) << message;
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  EXPECT_EQ(message.find("Error context"), std::string::npos) << message;
+}
+
+TEST(TextParseErrors, TheSameTextCompletedParses) {
+  EXPECT_NO_THROW(parse(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[2] x) => (float[2] y) {
+  y = Relu(x)
+})"));
+}
+
+}  // namespace
+}  // namespace effdl::test

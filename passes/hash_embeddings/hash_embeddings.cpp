@@ -244,7 +244,7 @@ Plan HashEmbeddings::plan(const EmbeddingTable& t, const std::vector<double>& co
     p.t1 = hashfit::bucketMeans(e, d, p.bucket, p.buckets, weight);
     meta = "mode=plain;rows=" + std::to_string(v) + ";kept=" + std::to_string(n) + ";row=kept position, else " +
            std::to_string(n) + " + ((a*id + b) mod p) mod " + std::to_string(p.hashBuckets) +
-           ";a=" + std::to_string(p.a) + ";b=" + std::to_string(p.b) + ";p=" + std::to_string(kPrime);
+           ";hash_buckets=" + std::to_string(p.hashBuckets) + ";a=" + std::to_string(p.a) + ";b=" + std::to_string(p.b) + ";p=" + std::to_string(kPrime);
   } else if (o_.mode == Mode::kQr) {
     const int64_t budgetRows = rowsFor(0);
     int64_t m = std::min(budgetRows - 1, v);

@@ -112,6 +112,7 @@ struct Plan {
   std::vector<int64_t> bucket;  // every id's row in t1 (for loads)
   int64_t buckets = 0;          // rows of t1
   double error = 0;
+  double weightedError = -1;  // by calibration frequency (the error per token seen); -1 without
   hashfit::BucketLoads loads;
   size_t bytesAfter = 0;
   std::string metadata;
@@ -182,13 +183,12 @@ class HashEmbeddings : public Pass {
   PassResult run(ir::Model& model, PassContext& ctx) override;
 
  private:
-  Plan plan(const EmbeddingTable& t, const std::vector<double>& counts, bool haveCounts, uint64_t seed,
-            PassResult& r) const;
+  Plan plan(const EmbeddingTable& t, const std::vector<double>& counts, bool haveCounts, uint64_t seed) const;
   HashOptions o_;
 };
 
-Plan HashEmbeddings::plan(const EmbeddingTable& t, const std::vector<double>& counts, bool haveCounts, uint64_t seed,
-                          PassResult& r) const {
+Plan HashEmbeddings::plan(const EmbeddingTable& t, const std::vector<double>& counts, bool haveCounts,
+                          uint64_t seed) const {
   const std::string& name = t.table->name();
   Plan p;
   p.mode = o_.mode;
@@ -272,7 +272,7 @@ Plan HashEmbeddings::plan(const EmbeddingTable& t, const std::vector<double>& co
     meta = "mode=cluster;rows=" + std::to_string(v) + ";centroids=" + std::to_string(k) + ";iters=" +
            std::to_string(o_.iterations) + ";init_seed=" + std::to_string(s);
   }
-  hashfit::ErrorAccumulator err;
+  hashfit::ErrorAccumulator err, werr;
   std::vector<float> approx(static_cast<size_t>(d));
   for (int64_t i = 0; i < v; ++i) {
     const float* a = p.t1.row(p.bucket[static_cast<size_t>(i)]);
@@ -282,11 +282,12 @@ Plan HashEmbeddings::plan(const EmbeddingTable& t, const std::vector<double>& co
       a = approx.data();
     }
     err.add(e.data() + i * d, a, d);
+    if (haveCounts) werr.add(e.data() + i * d, a, d, counts[static_cast<size_t>(i)]);
   }
   p.error = err.relative();
+  if (haveCounts) p.weightedError = werr.relative();
   p.loads = hashfit::bucketLoads(p.bucket, p.buckets);
   p.metadata = meta + ";seed=" + std::to_string(seed) + (haveCounts ? ";weights=calibration frequency + 1" : "");
-  (void)r;
   return p;
 }
 
@@ -357,11 +358,12 @@ PassResult HashEmbeddings::run(ir::Model& model, PassContext& ctx) {
 
   r.layerColumns = {"rows", "dim", "stored_rows", "bytes_before", "bytes_after", "bytes_saved",
                     "load_max", "load_mean", "load_empty", "rel_frobenius_error"};
+  if (ctx.calib) r.layerColumns.push_back("freq_weighted_error");
   int64_t saved = 0;
   for (size_t c = 0; c < chosen.size(); ++c) {
     EmbeddingTable& t = *chosen[c];
     const std::string name = t.table->name();
-    Plan p = plan(t, counts[c], ctx.calib != nullptr, ctx.seed, r);
+    Plan p = plan(t, counts[c], ctx.calib != nullptr, ctx.seed);
 
     // --- the graph edit ---
     std::vector<ir::Value*> stored;
@@ -407,11 +409,12 @@ PassResult HashEmbeddings::run(ir::Model& model, PassContext& ctx) {
 
     const int64_t before = static_cast<int64_t>(t.bytes), after = static_cast<int64_t>(p.bytesAfter);
     saved += before - after;
-    r.layers.push_back({name,
-                        {static_cast<double>(p.rows), static_cast<double>(p.dim),
+    std::vector<double> row{static_cast<double>(p.rows), static_cast<double>(p.dim),
                          static_cast<double>(p.mode == Mode::kQr ? p.t1.rows + p.t2.rows : p.buckets),
                          static_cast<double>(before), static_cast<double>(after), static_cast<double>(before - after),
-                         static_cast<double>(p.loads.max), p.loads.mean, static_cast<double>(p.loads.empty), p.error}});
+                         static_cast<double>(p.loads.max), p.loads.mean, static_cast<double>(p.loads.empty), p.error};
+    if (ctx.calib) row.push_back(p.weightedError);
+    r.layers.push_back({name, std::move(row)});
     char buf[256];
     std::snprintf(buf, sizeof buf, "%s: %lld -> %lld rows (%s), %lld -> %lld bytes (%.3fx), loads max %lld mean %.2f empty %lld, rel. error %.4f",
                   name.c_str(), static_cast<long long>(p.rows),
@@ -421,6 +424,11 @@ PassResult HashEmbeddings::run(ir::Model& model, PassContext& ctx) {
                   static_cast<double>(after) / static_cast<double>(before), static_cast<long long>(p.loads.max),
                   p.loads.mean, static_cast<long long>(p.loads.empty), p.error);
     r.notes.push_back(buf);
+    if (ctx.calib) {
+      std::snprintf(buf, sizeof buf, "%s: frequency-weighted rel. error %.4f (per calibration token)", name.c_str(),
+                    p.weightedError);
+      r.notes.push_back(buf);
+    }
     r.count("tables hashed");
   }
   g.collectGarbage();

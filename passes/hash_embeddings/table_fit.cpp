@@ -128,11 +128,11 @@ Matrix kMeans(std::span<const float> table, int64_t rows, int64_t dim, int64_t k
   return c;
 }
 
-void ErrorAccumulator::add(const float* original, const float* approx, int64_t dim) {
+void ErrorAccumulator::add(const float* original, const float* approx, int64_t dim, double weight) {
   for (int64_t d = 0; d < dim; ++d) {
     const double e = static_cast<double>(original[d]) - approx[d];
-    diff2 += e * e;
-    norm2 += static_cast<double>(original[d]) * original[d];
+    diff2 += weight * e * e;
+    norm2 += weight * static_cast<double>(original[d]) * original[d];
   }
 }
 

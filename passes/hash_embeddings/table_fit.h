@@ -37,7 +37,7 @@ Matrix kMeans(std::span<const float> table, int64_t rows, int64_t dim, int64_t k
 // ||table - reconstruction||_F / ||table||_F, reconstruction given row by row.
 struct ErrorAccumulator {
   double diff2 = 0, norm2 = 0;
-  void add(const float* original, const float* approx, int64_t dim);
+  void add(const float* original, const float* approx, int64_t dim, double weight = 1.0);
   double relative() const;
 };
 

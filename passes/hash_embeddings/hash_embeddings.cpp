@@ -17,6 +17,7 @@ namespace {
 constexpr int64_t kPrime = 2147483647;  // 2^31 - 1: a·i + b stays below 2^63 for any V < p
 // Bytes set aside for the scalar constants of the index math when sizing the tables.
 constexpr size_t kConstantReserve = 512;
+constexpr int kHashCandidates = 32;
 
 enum class Mode { kPlain, kQr, kCluster };
 
@@ -233,8 +234,33 @@ Plan HashEmbeddings::plan(const EmbeddingTable& t, const std::vector<double>& co
     if (p.hashBuckets < 1)
       throwUsage("hash-embeddings: table '" + name + "': the budget leaves " + std::to_string(p.buckets) +
                  " rows for " + std::to_string(n) + " kept ids and the hash buckets; raise the ratio or keep fewer");
-    p.a = 1 + (s = hashfit::mix64(s)) % (kPrime - 1);
-    p.b = (s = hashfit::mix64(s)) % kPrime;
+    // A universal family bounds collisions only on average over (a, b); on a structured key set
+    // (consecutive ids) one draw can load buckets unevenly. Draw kHashCandidates seeded pairs and
+    // keep the one with the fewest (frequency-)weighted collisions Σ_k (Σ_{i→k} w_i)² − Σ w_i².
+    double bestScore = -1;
+    uint64_t bestA = 0, bestB = 0;
+    std::vector<double> mass(static_cast<size_t>(p.hashBuckets));
+    for (int c = 0; c < kHashCandidates; ++c) {
+      p.a = 1 + (s = hashfit::mix64(s)) % (kPrime - 1);
+      p.b = (s = hashfit::mix64(s)) % kPrime;
+      std::fill(mass.begin(), mass.end(), 0.0);
+      double self = 0;
+      for (int64_t i = 0; i < v; ++i) {
+        if (std::binary_search(p.keep.begin(), p.keep.end(), static_cast<int32_t>(i))) continue;
+        const double w = weight.empty() ? 1.0 : weight[static_cast<size_t>(i)];
+        mass[static_cast<size_t>(plainHash(p, i))] += w;
+        self += w * w;
+      }
+      double score = -self;
+      for (double m : mass) score += m * m;
+      if (bestScore < 0 || score < bestScore) {
+        bestScore = score;
+        bestA = p.a;
+        bestB = p.b;
+      }
+    }
+    p.a = bestA;
+    p.b = bestB;
     p.bucket.resize(static_cast<size_t>(v));
     for (int64_t i = 0; i < v; ++i) {
       auto it = std::lower_bound(p.keep.begin(), p.keep.end(), i);

@@ -133,6 +133,17 @@ TEST(HashEmbeddings, PlainRowsAreTheMeansOfTheirIds) {
     }
 }
 
+TEST(HashEmbeddings, PlainSpreadsConsecutiveIdsEvenly) {
+  // 2000 consecutive ids into 400 rows (400 buckets, or 397 beside 3 kept ids): a balanced hash
+  // leaves few buckets empty (uniform random hashing: ~400·e⁻⁵ ≈ 3) and none overfull.
+  for (const char* keep : {"", ",keep-ids=[0;1;2]"}) {
+    auto m = parse(lookupModel(2000, 1, 4));
+    auto r = runPass(*m, std::string("hash-embeddings{buckets=400,min-rows=1") + keep + "}");
+    EXPECT_LE(layerValue(r, "load_empty"), 4) << keep;
+    EXPECT_LE(layerValue(r, "load_max"), 2.5 * layerValue(r, "load_mean")) << keep;
+  }
+}
+
 TEST(HashEmbeddings, EveryModeStaysWithinTheByteBudget) {
   for (const char* mode : {"plain", "qr", "cluster"}) {
     auto m = parse(lookupModel(400, 8, 4));

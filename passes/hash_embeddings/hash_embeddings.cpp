@@ -325,6 +325,8 @@ PassResult HashEmbeddings::run(ir::Model& model, PassContext& ctx) {
   for (const auto& why : notLookups) r.decline(why);
   r.count("embedding tables found", static_cast<int64_t>(found.size()));
 
+  // The index math uses Mod (opset 10), Range (11) and LessOrEqual (12).
+  const bool opsetOk = model.opsetFor("").value_or(1) >= 12;
   std::vector<EmbeddingTable*> chosen;
   for (EmbeddingTable& t : found) {
     std::string desc = "table '" + t.table->name() + "' [" + std::to_string(t.rows) + " x " + std::to_string(t.dim) +
@@ -336,6 +338,8 @@ PassResult HashEmbeddings::run(ir::Model& model, PassContext& ctx) {
     std::string why;
     if (!o_.tables.empty() && std::find(o_.tables.begin(), o_.tables.end(), t.table->name()) == o_.tables.end())
       why = "not in tables";
+    else if (!opsetOk)
+      why = "model opset below 12";
     else if (t.rows < o_.minRows)
       why = "fewer rows than min-rows";
     else if (!t.otherUses.empty() && !o_.expandTied)

@@ -276,6 +276,15 @@ TEST(HashEmbeddings, SmallTablesAndOptionErrors) {
   expectError([&] { runPass(*m, "hash-embeddings{min-rows=1,buckets=2,keep-ids=[1;2]}"); }, ErrorKind::kUsage, "budget");
 }
 
+TEST(HashEmbeddings, OldOpsetsAreLeftAlone) {
+  std::string text = lookupModel(50, 2, 3);
+  text.replace(text.find("\"\" : 17"), 9, "\"\" : 11");
+  auto m = parse(text);
+  auto r = runPass(*m, "hash-embeddings{min-rows=1}");
+  EXPECT_EQ(r.declined["model opset below 12"], 1);
+  EXPECT_EQ(print(*m), canonical(text));
+}
+
 TEST(HashEmbeddings, KeepTopTakesTheMostFrequentCalibrationIds) {
   const int64_t v = 64, d = 2;
   TempDir dir;

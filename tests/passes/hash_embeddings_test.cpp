@@ -278,7 +278,7 @@ TEST(HashEmbeddings, SmallTablesAndOptionErrors) {
 
 TEST(HashEmbeddings, OldOpsetsAreLeftAlone) {
   std::string text = lookupModel(50, 2, 3);
-  text.replace(text.find("\"\" : 17"), 9, "\"\" : 11");
+  text.replace(text.find("\"\" : 17"), 7, "\"\" : 11");
   auto m = parse(text);
   auto r = runPass(*m, "hash-embeddings{min-rows=1}");
   EXPECT_EQ(r.declined["model opset below 12"], 1);

@@ -42,7 +42,7 @@ PassResult Quantize::run(ir::Model& model, PassContext& ctx) {
   if (o_.mode == "weight-only") r = quant::quantizeWeightOnly(model, o_, filter);
   else if (o_.mode == "dynamic") r = quant::quantizeDynamic(model, o_, filter);
   else if (o_.mode == "static") r = quant::quantizeStatic(model, o_, filter, ctx);
-  else if (o_.mode == "fp16") r = quant::quantizeFp16(model, o_, filter);
+  else if (o_.mode == "fp16") r = quant::quantizeFp16(model, o_, filter, ctx);
   else throwUsage("quantize: unknown mode '" + o_.mode + "' (static, dynamic, weight-only, fp16)");
   // Counters of nodes the user kept float are not changes.
   r.changed = std::any_of(r.counters.begin(), r.counters.end(),

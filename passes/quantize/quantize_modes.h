@@ -38,6 +38,6 @@ class NodeFilter {
 PassResult quantizeWeightOnly(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f);
 PassResult quantizeDynamic(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f);
 PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f, PassContext& ctx);
-PassResult quantizeFp16(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f);
+PassResult quantizeFp16(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f, PassContext& ctx);
 
 }  // namespace effdl::passes::quant

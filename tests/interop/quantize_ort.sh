@@ -86,6 +86,10 @@ quantize "$m/text_classifier.onnx" "$tmp/text_static.onnx" --quantize static --c
   check "text_classifier static" "$m/text_classifier.onnx" "$tmp/text_static.onnx" "${text[@]}" 1.0
 quantize "$m/text_classifier.onnx" "$tmp/text_wo.onnx" --quantize weight-only &&
   check "text_classifier weight-only" "$m/text_classifier.onnx" "$tmp/text_wo.onnx" "${text[@]}" 0.5
+quantize "$m/digits_cnn.onnx" "$tmp/digits_fp16.onnx" --quantize fp16 &&
+  check "digits_cnn fp16" "$m/digits_cnn.onnx" "$tmp/digits_fp16.onnx" "${digits[@]}" 0.5
+quantize "$m/text_classifier.onnx" "$tmp/text_fp16.onnx" --quantize fp16 &&
+  check "text_classifier fp16" "$m/text_classifier.onnx" "$tmp/text_fp16.onnx" "${text[@]}" 0.5
 
 # Determinism: the same flags give the same bytes.
 quantize "$m/digits_cnn.onnx" "$tmp/digits_again.onnx" --quantize static --calib "$tmp/calib/digits" \

@@ -4,6 +4,8 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/log.h"
+#include "passes/quantize/cpu_int8.h"
 
 namespace effdl::passes {
 namespace quant {
@@ -47,6 +49,18 @@ PassResult Quantize::run(ir::Model& model, PassContext& ctx) {
   // Counters of nodes the user kept float are not changes.
   r.changed = std::any_of(r.counters.begin(), r.counters.end(),
                           [](const auto& c) { return c.second > 0 && c.first.rfind("nodes kept float", 0) != 0; });
+  if (r.changed && (o_.mode == "static" || o_.mode == "dynamic")) {
+    // Whether int8 pays off on this machine (the one the model is probably tuned for).
+    const quant::Int8Support cpu = quant::detectInt8Support();
+    if (cpu.vnni()) {
+      r.notes.push_back("this CPU has " + cpu.describe() + ": int8 dot products run natively");
+    } else {
+      std::string msg = "this CPU has " + cpu.describe() + ": int8 may not be faster than fp32 here";
+      if (!o_.reduceRange) msg += "; --quantize-reduce-range avoids int16 saturation on such CPUs";
+      r.notes.push_back(msg);
+      logWarn("quantize: " + msg);
+    }
+  }
   if (r.changed) model.setMetadata("effdl.quantize", o_.mode);
   return r;
 }

@@ -10,6 +10,7 @@
 #include "passes/cleanup/fold_batchnorm.h"
 #include "passes/cleanup/fold_shape_computations.h"
 #include "passes/hash_embeddings/hash_embeddings.h"
+#include "passes/quantize/quantize.h"
 
 namespace effdl::passes {
 
@@ -24,6 +25,7 @@ const std::vector<PassInfo>& passRegistry() {
       foldShapeComputationsInfo(),
       foldConstantsInfo(),
       hashEmbeddingsInfo(),
+      quantizeInfo(),
   };
   return passes;
 }

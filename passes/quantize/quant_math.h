@@ -1,0 +1,41 @@
+// The arithmetic of quantization, free of graph edits: activation parameters from a range, and
+// symmetric int8 weights per tensor, per channel, per row or per block.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace effdl::passes::quant {
+
+// Activation parameters for a calibrated range [lo, hi] (widened to include 0, so that zero
+// padding and ReLU's zeros are exact). u8: asymmetric, zero point in [0, 255]; s8: symmetric,
+// zero point 0. A zero-width range gets scale 1 (any scale represents it exactly).
+struct ActParams {
+  float scale = 1.0f;
+  int32_t zeroPoint = 0;
+};
+ActParams activationParams(float lo, float hi, bool u8);
+
+// Symmetric int8 quantization of `w` seen as [outer, axisLen, inner] with one scale per index
+// of the middle axis: q = round(w / s), s = max|w| / qmax, qmax = 127 (63 with reduce-range, for
+// CPUs whose int8 dot product saturates int16 sums). Per-tensor: outer = w.size(), axisLen = 1.
+struct Quantized {
+  std::vector<int8_t> q;
+  std::vector<float> scales;  // [axisLen]
+};
+Quantized quantizeAxis(std::span<const float> w, int64_t outer, int64_t axisLen, int64_t inner, bool reduceRange);
+
+// Per-block along the middle axis: w as [outer, rows, inner] with rows = blocks * blockSize,
+// one scale per (outer, block, inner) laid out [outer, blocks, 1, inner].
+Quantized quantizeBlocks(std::span<const float> w, int64_t outer, int64_t rows, int64_t inner, int64_t blockSize,
+                         bool reduceRange);
+
+// int32 bias for an int8 op: round(b[o] / (sx * sw[o])) saturated to int32; sw has 1 or b.size()
+// entries.
+std::vector<int32_t> quantizeBias(std::span<const float> b, float sx, std::span<const float> sw);
+
+// Signal-to-quantization-noise ratio in dB of `approx` against `ref` (+inf-safe: capped at 200).
+double sqnrDb(std::span<const float> ref, std::span<const float> approx);
+
+}  // namespace effdl::passes::quant

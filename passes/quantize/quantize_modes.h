@@ -1,0 +1,43 @@
+// The quantization modes behind the `quantize` pass, and the options they share.
+#pragma once
+
+#include <set>
+#include <string>
+
+#include "ir/graph.h"
+#include "passes/pass.h"
+
+namespace effdl::passes::quant {
+
+enum class CalibMethod { kMinMax, kPercentile, kEntropy };
+
+struct QuantizeOptions {
+  std::string mode = "static";  // static | dynamic | weight-only | fp16
+  CalibMethod calibMethod = CalibMethod::kPercentile;
+  double percentile = 99.99;
+  bool activationU8 = true;
+  bool perChannel = true;
+  bool reduceRange = false;
+  bool keepIoFloat = false;
+  int64_t blockSize = 0;
+  int64_t autoExclude = 0;
+  std::set<std::string> excludeNodes, excludeOpTypes;
+};
+
+// Which nodes the user left eligible (--quantize-exclude-nodes, -exclude-op-types, -keep-io-float).
+class NodeFilter {
+ public:
+  explicit NodeFilter(const QuantizeOptions& o) : o_(o) {}
+  // Records the reason in `r` when a node is kept float by the user's choice.
+  bool eligible(const ir::Node& n, PassResult& r) const;
+
+ private:
+  const QuantizeOptions& o_;
+};
+
+PassResult quantizeWeightOnly(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f);
+PassResult quantizeDynamic(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f);
+PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f, PassContext& ctx);
+PassResult quantizeFp16(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f, PassContext& ctx);
+
+}  // namespace effdl::passes::quant

@@ -9,6 +9,7 @@
 #include "passes/cleanup/eliminate_noop.h"
 #include "passes/cleanup/fold_batchnorm.h"
 #include "passes/cleanup/fold_shape_computations.h"
+#include "passes/prune/prune.h"
 
 namespace effdl::passes {
 
@@ -22,6 +23,7 @@ const std::vector<PassInfo>& passRegistry() {
       foldBatchnormInfo(),
       foldShapeComputationsInfo(),
       foldConstantsInfo(),
+      pruneInfo(),
   };
   return passes;
 }

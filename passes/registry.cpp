@@ -11,6 +11,7 @@
 #include "passes/cleanup/fold_shape_computations.h"
 #include "passes/hash_embeddings/hash_embeddings.h"
 #include "passes/quantize/quantize.h"
+#include "passes/prune/prune.h"
 
 namespace effdl::passes {
 
@@ -26,6 +27,7 @@ const std::vector<PassInfo>& passRegistry() {
       foldConstantsInfo(),
       hashEmbeddingsInfo(),
       quantizeInfo(),
+      pruneInfo(),
   };
   return passes;
 }

@@ -11,7 +11,8 @@ build=1
 
 packages=(g++ clang libclang-rt-14-dev cmake ninja-build pkg-config
   libonnx-dev libprotobuf-dev protobuf-compiler libcli11-dev libspdlog-dev nlohmann-json3-dev
-  libgtest-dev libonnx-testdata zlib1g-dev libdnnl-dev)
+  libgtest-dev libonnx-testdata zlib1g-dev libdnnl-dev
+  python3 python3-numpy python3-onnx python3-pil chromium)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 

@@ -22,25 +22,6 @@ nlohmann::json summaryJson(const ModelSummary& s) {
           {"unknown_activation_values", s.unknownActivationValues}};
 }
 
-std::string formatMs(double v) {
-  char b[32];
-  if (v < 1.0) std::snprintf(b, sizeof b, "%.1f us", v * 1000.0);
-  else std::snprintf(b, sizeof b, "%.2f ms", v);
-  return b;
-}
-
-std::string formatSci(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.3g", v);
-  return b;
-}
-
-std::string formatPercent(double fraction) {
-  char b[32];
-  std::snprintf(b, sizeof b, "%.2f%%", fraction * 100.0);
-  return b;
-}
-
 void addMeasuredRows(const Measurements& m, Table& t) {
   if (m.before && m.after) {
     t.addRow({"latency p50 (" + std::to_string(m.threads) + "T)", formatMs(m.before->p50Ms), formatMs(m.after->p50Ms),
@@ -122,6 +103,23 @@ void renderOptimizeTable(const OptimizeReport& r, std::ostream& os) {
   }
   for (const auto& why : r.measured.notMeasured) os << "not measured: " << why << "\n";
   for (const auto& g : r.gates) os << (g.failed ? "gate FAILED: " : "gate ok: ") << g.reason << "\n";
+  if (!r.variants.empty()) {
+    os << "\n";
+    Table v({"variant", "size", "ratio", "latency p50", r.qualityName, "Pareto (size / latency)"},
+            {false, true, true, true, true, false});
+    for (const auto& x : r.variants) {
+      if (!x.error.empty()) {
+        v.addRow({x.name, "-", "-", "-", "-", "failed: " + x.error});
+        continue;
+      }
+      std::string front = std::string(x.sizeFrontier ? "*" : "-") + " / " + (x.latencyFrontier ? "*" : "-");
+      v.addRow({x.name + (x.selected ? " <- selected" : ""), formatBytes(x.after.fileBytes),
+                formatRatio(static_cast<double>(x.after.fileBytes), static_cast<double>(r.before.fileBytes)),
+                x.measured.after ? formatMs(x.measured.after->p50Ms) : "-", formatSci(x.quality), front});
+    }
+    v.print(os);
+    if (!r.selection.empty()) os << r.selection << "\n";
+  }
   if (b.unknownCostNodes > 0 || a.unknownCostNodes > 0)
     os << "(FLOPs/MACs leave out " << b.unknownCostNodes << " -> " << a.unknownCostNodes
        << " nodes with unknown shapes or no cost rule; bind dims with --dim NAME=VALUE)\n";
@@ -191,6 +189,29 @@ void renderOptimizeJson(const OptimizeReport& r, std::ostream& os) {
     j["passes"].push_back(pj);
   }
   j["measured"] = measuredJson(r.measured);
+  const Environment& e = r.environment;
+  j["environment"] = {{"effdl_version", e.effdlVersion},
+                      {"cpu", e.cpu},
+                      {"int8_support", e.int8Support},
+                      {"threads", e.threads},
+                      {"input_shapes", nlohmann::json::array()}};
+  for (const auto& [name, dims] : e.inputShapes) j["environment"]["input_shapes"].push_back({{"name", name}, {"shape", dims}});
+  j["quality_metric"] = r.qualityName;
+  j["selection"] = r.selection;
+  j["variants"] = nlohmann::json::array();
+  for (const auto& v : r.variants) {
+    nlohmann::json vj;
+    vj["name"] = v.name;
+    vj["pipeline"] = v.pipeline;
+    vj["error"] = v.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.error);
+    vj["after"] = v.error.empty() ? summaryJson(v.after) : nlohmann::json(nullptr);
+    vj["measured"] = v.error.empty() ? measuredJson(v.measured) : nlohmann::json(nullptr);
+    vj["quality"] = v.quality;
+    vj["size_frontier"] = v.sizeFrontier;
+    vj["latency_frontier"] = v.latencyFrontier;
+    vj["selected"] = v.selected;
+    j["variants"].push_back(vj);
+  }
   j["gates"] = nlohmann::json::array();
   for (const auto& g : r.gates)
     j["gates"].push_back({{"gate", g.gate},

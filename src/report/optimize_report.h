@@ -41,6 +41,29 @@ struct Measurements {
   std::optional<double> accuracyBefore, accuracyAfter;
   int64_t accuracySamples = 0;
   std::vector<std::string> notMeasured;
+  std::vector<std::pair<std::string, std::vector<int64_t>>> inputShapes;  // of the timed runs
+};
+
+// Where the measurements were taken, so a report read later says what it means.
+struct Environment {
+  std::string effdlVersion;
+  std::string cpu;                 // model name from /proc/cpuinfo
+  std::string int8Support;         // "avx512_vnni", "avx2 (no VNNI: int8 gains are smaller)", ...
+  int threads = 0;                 // for calibration and measurements
+  std::vector<std::pair<std::string, std::vector<int64_t>>> inputShapes;  // of the measurement inputs
+};
+
+// One variant of `--variants`: its pipeline, footprint and quality, and where it lies.
+struct VariantRecord {
+  std::string name;      // as written ("prune=0.5+int8")
+  std::string pipeline;  // canonical spec
+  std::string error;     // non-empty: the variant failed (other fields empty)
+  ModelSummary after;
+  Measurements measured;
+  double quality = 0;            // what --select and the frontier compare (see qualityName)
+  bool sizeFrontier = false;     // Pareto-optimal for file size vs quality
+  bool latencyFrontier = false;  // Pareto-optimal for latency vs quality
+  bool selected = false;
 };
 
 struct OptimizeReport {
@@ -56,11 +79,19 @@ struct OptimizeReport {
     bool failed = false;
   };
   std::vector<GateLine> gates;
+  Environment environment;
+  std::vector<VariantRecord> variants;  // --variants, in the order given
+  std::string qualityName;              // "accuracy" or "top-1 agreement" or "cosine"
+  std::string selection;                // --select rule and what it chose, or empty
 };
 
 inline constexpr int kReportSchemaVersion = 1;
 
 void renderOptimizeTable(const OptimizeReport& r, std::ostream& os);
 void renderOptimizeJson(const OptimizeReport& r, std::ostream& os);
+// Markdown for CI summaries and pull-request comments.
+void renderOptimizeMarkdown(const OptimizeReport& r, std::ostream& os);
+// One self-contained HTML file with SVG charts (no script, no network).
+void renderOptimizeHtml(const OptimizeReport& r, std::ostream& os);
 
 }  // namespace effdl::report

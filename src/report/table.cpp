@@ -64,4 +64,23 @@ std::string formatRatio(double after, double before) {
   return buf;
 }
 
+std::string formatMs(double v) {
+  char b[32];
+  if (v < 1.0) std::snprintf(b, sizeof b, "%.1f us", v * 1000.0);
+  else std::snprintf(b, sizeof b, "%.2f ms", v);
+  return b;
+}
+
+std::string formatSci(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3g", v);
+  return b;
+}
+
+std::string formatPercent(double fraction) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.2f%%", fraction * 100.0);
+  return b;
+}
+
 }  // namespace effdl::report

@@ -8,6 +8,8 @@
 #include "pass_flags.h"
 #include "optimize_batch.h"
 #include "optimize_job.h"
+#include "report_files.h"
+#include "variants.h"
 
 namespace fs = std::filesystem;
 
@@ -28,7 +30,8 @@ void registerOptimize(CLI::App& app) {
     bool force = false, verify = false, json = false, noMeasure = false;
     int threads = 0, benchIters = 20, fidelitySamples = 8;
     uint64_t seed = 0;
-    std::string evalData, evalLabels, failIf;
+    std::string evalData, evalLabels, failIf, variants, select;
+    std::vector<std::string> reports;
     LoadFlags load;
     PassFlags passFlags;
   };
@@ -77,6 +80,18 @@ void registerOptimize(CLI::App& app) {
                   "top1-agreement<99%, accuracy-drop>1pt\" (metrics: size, params, macs, latency, max-abs-error, "
                   "cosine, top1-agreement, accuracy, accuracy-drop)")
       ->type_name("GATES");
+  cmd->add_option("--report", args->reports,
+                  "also write the report to FILE: .json (docs/report.schema.json), .md (Markdown for CI summaries) "
+                  "or .html (one self-contained page with SVG charts); repeatable")
+      ->type_name("FILE");
+  cmd->add_option("--variants", args->variants,
+                  "build and measure several variants, ';'-separated, items '+'-joined: e.g. "
+                  "\"baseline;int8;prune=0.5;prune=0.5+int8\"; marks the Pareto-optimal ones")
+      ->type_name("LIST");
+  cmd->add_option("--select", args->select,
+                  "with --variants: write the variant that minimizes size or latency within a quality drop, "
+                  "e.g. \"max-drop=1%,minimize=latency\"")
+      ->type_name("RULE");
   cmd->add_flag("--no-measure", args->noMeasure, "skip the runtime measurements (latency, agreement, accuracy)");
   args->load.add(*cmd);
   args->passFlags.add(*cmd);
@@ -89,7 +104,9 @@ void registerOptimize(CLI::App& app) {
       "  effdl optimize model.onnx --passes \"cleanup,fold-batchnorm\" --verify\n"
       "  effdl optimize model.onnx --recipe recipe.json --json > report.json\n"
       "  effdl optimize model.onnx --eval-data x.npy --eval-labels y.npy --fail-if \"size>0.5x,accuracy-drop>1pt\"\n"
-      "  effdl optimize a.onnx b.onnx models/ --out-dir out/ --jobs 2   # a batch; exit code 6 if any failed");
+      "  effdl optimize a.onnx b.onnx models/ --out-dir out/ --jobs 2   # a batch; exit code 6 if any failed\n"
+      "  effdl optimize model.onnx --variants \"baseline;int8;prune=0.5+int8\" --select \"max-drop=1%,minimize=size\"\n"
+      "  effdl optimize model.onnx --report report.html --report report.md");
   cmd->callback([args] {
     outputMode() = {args->json, "optimize"};
     // Everything the user typed is validated before any work starts.
@@ -123,9 +140,29 @@ void registerOptimize(CLI::App& app) {
     if (!args->calib.empty())
       job.calib.emplace(eval::SampleSet::open(args->calib, job.loadOptions.maxTensorBytes, args->seed, dims));
 
+    std::vector<VariantSpec> variants;
+    std::optional<SelectRule> selectRule;
+    if (!args->variants.empty()) {
+      if (args->passFlags.any() || !args->passes.empty() || !args->recipe.empty())
+        throwUsage("--variants sets the pipelines itself; drop the pass flags, --passes and --recipe");
+      if (args->noMeasure) throwUsage("--variants compares measurements; drop --no-measure");
+      variants = parseVariants(args->variants, job.calib.has_value());
+    }
+    if (!args->select.empty()) {
+      if (variants.empty()) throwUsage("--select chooses among --variants");
+      selectRule = parseSelect(args->select);
+    }
+    for (const auto& f : args->reports) {
+      auto ext = fs::path(f).extension();
+      if (ext != ".json" && ext != ".md" && ext != ".html")
+        throwUsage("--report " + f + ": the file name must end in .json, .md or .html");
+    }
+
     const bool batch = !args->outDir.empty() || args->models.size() > 1 || fs::is_directory(args->models[0]);
     if (batch) {
       if (args->outDir.empty()) throwUsage("several models (or a folder) need --out-dir DIR");
+      if (!variants.empty() || !args->reports.empty())
+        throwUsage("--variants and --report work on one model; a batch prints its summary (--json for all reports)");
       auto items = planBatch(args->models, args->outDir, args->force);
       size_t failed = runBatch(job, items, args->jobs, args->json, std::cout);
       if (failed > 0) {
@@ -138,9 +175,25 @@ void registerOptimize(CLI::App& app) {
     fs::path input = args->models[0];
     fs::path output = args->output.empty() ? defaultOutputPath(input) : fs::path(args->output);
     checkOutputPath(input, output, args->force);
-    report::OptimizeReport rep = optimizeModel(job, input, output);
+    report::OptimizeReport rep;
+    bool selected = true;
+    if (variants.empty()) {
+      rep = optimizeModel(job, input, output);
+    } else {
+      rep.input = input.string();
+      rep.output = selectRule ? output.string() : "(none: --variants without --select writes no model)";
+      selected = runVariants(job, variants, selectRule ? &*selectRule : nullptr, input, output, rep);
+      if (selected && selectRule)
+        for (const auto& g : report::evaluateGates(job.gates, rep)) rep.gates.push_back({g.gate.text, g.reason, g.value, g.failed});
+    }
+    rep.environment = currentEnvironment(job, rep.measured);
+    for (const auto& f : args->reports) writeReportFile(rep, f);
     if (args->json) report::renderOptimizeJson(rep, std::cout);
     else report::renderOptimizeTable(rep, std::cout);
+    if (!selected) {
+      outputMode().resultPrinted = true;
+      throw Error(ErrorKind::kGateFailed, rep.selection);
+    }
     std::string gates = failedGatesMessage(rep);
     if (!gates.empty()) {
       outputMode().resultPrinted = true;

@@ -15,6 +15,31 @@ ir::Tensor readSingleTensor(const std::string& flag, const std::string& path, ui
   return std::move(tensors[0].tensor);
 }
 
+// A Loop with a constant trip count and no (or a constant true) condition runs exactly that many
+// iterations: above this, measuring would take minutes, so it is refused up front.
+constexpr int64_t kMaxMeasuredLoopTrips = 1'000'000;
+
+std::optional<std::string> tooLongToRun(const ir::Model& model) {
+  std::optional<std::string> why;
+  auto constInt = [](const ir::Value* v) -> std::optional<int64_t> {
+    if (!v || !v->isConstant() || v->initializer().numel() != 1) return std::nullopt;
+    const ir::Tensor& t = v->initializer();
+    if (t.dtype() == ir::DataType::kInt64) return t.values<int64_t>()[0];
+    if (t.dtype() == ir::DataType::kBool) return t.values<uint8_t>()[0];
+    return std::nullopt;
+  };
+  ir::forEachNodeRecursive(*model.graph, [&](const ir::Node& n) {
+    if (why || n.opType() != "Loop" || !n.domain().empty()) return;
+    auto trips = constInt(n.input(0));
+    const ir::Value* cond = n.numInputs() > 1 ? n.input(1) : nullptr;
+    bool alwaysTrue = !cond || constInt(cond).value_or(0) != 0;
+    if (trips && alwaysTrue && *trips > kMaxMeasuredLoopTrips)
+      why = "Loop '" + n.name() + "' would run " + std::to_string(*trips) + " iterations (more than " +
+            std::to_string(kMaxMeasuredLoopTrips) + ")";
+  });
+  return why;
+}
+
 }  // namespace
 
 void loadEvalData(const std::string& dataPath, const std::string& labelsPath, MeasureOptions& o) {
@@ -43,6 +68,10 @@ report::Measurements measureModels(const ir::Model& before, const ir::Model& aft
       m.notMeasured.push_back(what + ": " + e.what());
     }
   };
+  if (auto why = tooLongToRun(before)) {
+    m.notMeasured.push_back("latency, agreement and accuracy: " + *why);
+    return m;
+  }
   if (o.iterations > 0) {
     attempt("latency", [&] {
       runtime::BenchOptions bo;
@@ -56,6 +85,7 @@ report::Measurements measureModels(const ir::Model& before, const ir::Model& aft
       auto a = runtime::benchmark(after, bo);
       m.before = report::Latency{b.p50Ms, b.p90Ms};
       m.after = report::Latency{a.p50Ms, a.p90Ms};
+      m.inputShapes = b.inputShapes;
     });
   }
   if (o.fidelitySamples > 0) {

@@ -1,0 +1,115 @@
+// --report FILE (json, md, html) and --variants/--select through the binary; the HTML report is
+// rendered by headless Chromium and its screenshot must show the charts.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "json_schema.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+
+namespace effdl::test {
+namespace {
+
+class CliReport : public ::testing::Test {
+ protected:
+  TempDir dir;
+  std::string model() const { return "'" + (sourceDir() / "models" / "digits_cnn.onnx").string() + "'"; }
+  std::string evalFlags() const {
+    auto d = sourceDir() / "models";
+    return " --eval-data '" + (d / "digits_test_x.npy").string() + "' --eval-labels '" +
+           (d / "digits_test_y.npy").string() + "' --threads 1 --bench-iters 5";
+  }
+};
+
+TEST_F(CliReport, WritesJsonMarkdownAndHtml) {
+  auto r = runEffdl("optimize " + model() + " -o '" + (dir / "o.onnx").string() + "'" + evalFlags() + " --report '" +
+                    (dir / "r.json").string() + "' --report '" + (dir / "r.md").string() + "' --report '" +
+                    (dir / "r.html").string() + "'");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto j = nlohmann::json::parse(readFile(dir / "r.json"));
+  auto errors = validateJson(j, loadSchema("report.schema.json"));
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  EXPECT_FALSE(j["environment"]["cpu"].get<std::string>().empty());
+  EXPECT_EQ(j["environment"]["threads"], 1);
+  EXPECT_EQ(j["environment"]["input_shapes"][0]["shape"], nlohmann::json::array({1, 1, 8, 8}));
+  EXPECT_NE(readFile(dir / "r.md").find("| accuracy | 99.72% | 99.72% |"), std::string::npos);
+  EXPECT_NE(readFile(dir / "r.html").find("<svg class=\"chart bars\""), std::string::npos);
+  auto bad = runEffdl("optimize " + model() + " -o '" + (dir / "p.onnx").string() + "' --report r.pdf");
+  EXPECT_EQ(bad.exitCode, 1);
+  EXPECT_FALSE(fs::exists(dir / "p.onnx"));
+}
+
+TEST_F(CliReport, HtmlRendersInHeadlessChromium) {
+  if (runCommand("command -v chromium").exitCode != 0) GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it)";
+  auto html = dir / "r.html";
+  auto r = runEffdl("optimize " + model() + " -o '" + (dir / "o.onnx").string() + "'" + evalFlags() +
+                    " --variants 'baseline;prune=0.5;prune=0.8' --report '" + html.string() + "'");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  const std::string chrome = "timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "
+                             "--user-data-dir='" + (dir / "chrome").string() + "' ";
+  auto dom = runCommand(chrome + "--dump-dom 'file://" + html.string() + "' 2>/dev/null");
+  ASSERT_EQ(dom.exitCode, 0) << dom.err;
+  // The browser parsed the charts: SVG elements are in its DOM.
+  EXPECT_NE(dom.out.find("<svg class=\"chart bars\""), std::string::npos);
+  EXPECT_NE(dom.out.find("<svg class=\"chart scatter\""), std::string::npos);
+  EXPECT_NE(dom.out.find("<circle class=\"point frontier"), std::string::npos);
+  auto png = dir / "shot.png";
+  auto shot = runCommand(chrome + "--window-size=1000,1600 --screenshot='" + png.string() + "' 'file://" +
+                         html.string() + "' 2>&1");
+  ASSERT_TRUE(fs::exists(png)) << shot.out;
+  // Non-blank, and the bar colour (#2f80ed) is on screen: the charts were painted.
+  auto pixels = runCommand("/usr/bin/python3 -c \"from PIL import Image; im=Image.open('" + png.string() +
+                           "').convert('RGB'); px=list(im.getdata()); print(sum(p!=(255,255,255) for p in px), "
+                           "sum(abs(p[0]-47)<10 and abs(p[1]-128)<10 and abs(p[2]-237)<10 for p in px))\"");
+  ASSERT_EQ(pixels.exitCode, 0) << pixels.err;
+  long nonWhite = 0, blue = 0;
+  ASSERT_EQ(std::sscanf(pixels.out.c_str(), "%ld %ld", &nonWhite, &blue), 2) << pixels.out;
+  EXPECT_GT(nonWhite, 20000) << "the page looks blank";
+  EXPECT_GT(blue, 500) << "no chart bars painted";
+}
+
+TEST_F(CliReport, VariantsMarkTheFrontierAndSelectWritesTheChoice) {
+  auto out = dir / "chosen.onnx";
+  auto r = runEffdl("optimize " + model() + " -o '" + out.string() + "'" + evalFlags() +
+                    " --variants 'baseline;prune=0.3;prune=0.6;prune=0.9' --select 'max-drop=1%,minimize=size' --json");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  auto errors = validateJson(j, loadSchema("report.schema.json"));
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  ASSERT_EQ(j["variants"].size(), 4u);
+  EXPECT_EQ(j["quality_metric"], "accuracy");
+  int selected = 0;
+  for (const auto& v : j["variants"]) {
+    ASSERT_TRUE(v["error"].is_null()) << v.dump();
+    EXPECT_GT(v["after"]["file_bytes"].get<int64_t>(), 0);
+    EXPECT_FALSE(v["measured"]["latency_after"].is_null());
+    selected += v["selected"].get<bool>();
+    if (v["selected"]) {
+      EXPECT_GE(v["quality"].get<double>(), 0.9972 - 0.01 - 1e-9) << "within max-drop";
+    }
+  }
+  EXPECT_EQ(selected, 1);
+  // Frontier check against the reported numbers: no frontier point is dominated.
+  for (const auto& a : j["variants"])
+    for (const auto& b : j["variants"]) {
+      bool dominates = b["after"]["file_bytes"] <= a["after"]["file_bytes"] && b["quality"] >= a["quality"] &&
+                       (b["after"]["file_bytes"] < a["after"]["file_bytes"] || b["quality"] > a["quality"]);
+      if (dominates) {
+        EXPECT_FALSE(a["size_frontier"].get<bool>()) << a["name"] << " is dominated by " << b["name"];
+      }
+    }
+  ASSERT_TRUE(fs::exists(out));
+  auto inspect = runEffdl("inspect '" + out.string() + "' --json");
+  EXPECT_NE(inspect.out.find("effdl.variant"), std::string::npos) << "the choice is recorded in the model";
+  // An impossible rule: exit code 5, no model written.
+  auto none = runEffdl("optimize " + model() + " -o '" + (dir / "n.onnx").string() + "'" + evalFlags() +
+                       " --variants 'prune=0.95;prune=0.99' --select 'max-drop=0%'");
+  EXPECT_EQ(none.exitCode, 5) << none.err;
+  EXPECT_NE(none.err.find("no variant meets it"), std::string::npos) << none.err;
+  EXPECT_FALSE(fs::exists(dir / "n.onnx"));
+}
+
+}  // namespace
+}  // namespace effdl::test

@@ -72,10 +72,9 @@ ir::LoadOptions LoadFlags::toOptions() const {
     o.allowDataRoot = fs::path(allowDataRoot);
   }
   o.maxTensorBytes = maxTensorBytes.empty() ? ir::defaultMaxTensorBytes() : parseByteSize(maxTensorBytes);
-  if (!maxTensorBytes.empty()) {
-    // The same bound for what the runtime allocates (run, bench, constant folding): one flag.
+  // The same bound for what the runtime allocates (run, bench, constant folding): one flag.
+  if (!maxTensorBytes.empty())
     runtime::setRuntimeMaxTensorBytes(static_cast<int64_t>(std::min<uint64_t>(o.maxTensorBytes, INT64_MAX)));
-  }
   return o;
 }
 

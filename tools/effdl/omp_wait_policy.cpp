@@ -5,8 +5,9 @@
 // (~6 ms, the cost of one more process start).
 // Why passive: libgomp's default spins 300k iterations after each parallel region. Where cores are
 // shared (this machine: 2 cores, several processes), spinning workers steal the cores the next
-// region needs: resnet18 at 2 threads, p50 ms, side by side under the same load: unset 221/293,
-// active 192/87, passive 59/76 (scripts/bench_omp_wait_policy.sh measures it again).
+// region needs. resnet18 at 2 threads, p50 ms, three rounds side by side (load average ~12):
+// passive 36–38, libgomp's default spin count 711–946, active 818–980
+// (scripts/bench_omp_wait_policy.sh). On an idle machine spinning can save microseconds per region.
 #include "omp_wait_policy.h"
 
 #include <unistd.h>

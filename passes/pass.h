@@ -15,6 +15,10 @@
 #include "ir/graph.h"
 #include "ir/load_options.h"
 
+namespace effdl::eval {
+class SampleSet;
+}
+
 namespace effdl::passes {
 
 enum class OptionType { kBool, kInt, kFloat, kString, kEnum, kStringList };
@@ -54,6 +58,10 @@ struct PassResult {
   std::map<std::string, int64_t> declined;
   std::vector<std::string> notes;
   bool changed = false;
+  // Per-layer details for the report (sparsity, SQNR, bucket loads...): one row per node or
+  // tensor, numeric columns named in `layerColumns` ("sparsity", "sqnr_db").
+  std::vector<std::string> layerColumns;
+  std::vector<std::pair<std::string, std::vector<double>>> layers;
 
   void count(const std::string& key, int64_t n = 1);
   void decline(const std::string& reason, int64_t n = 1) { declined[reason] += n; }
@@ -65,6 +73,12 @@ struct PassResult {
 struct PassContext {
   ir::LoadOptions limits;  // memory budget etc. for anything a pass materialises
   uint64_t seed = 0;
+  // `--calib DIR|random:N`: the samples data-driven passes run (eval/sample_set.h; passes/common/
+  // activation_tap.h runs the model over them);
+  // null when the user gave none — a pass that needs data then fails with a usage error that
+  // names --calib, or falls back to random samples and says so in its notes.
+  const eval::SampleSet* calib = nullptr;
+  int threads = 0;  // for runs of the model inside a pass (0: all cores)
 };
 
 class Pass {
@@ -78,6 +92,17 @@ struct PassInfo {
   std::string summary;
   std::vector<OptionSpec> options;
   std::function<std::unique_ptr<Pass>(const PassOptions&)> create;
+  // Passes `effdl optimize` reaches through a flag of their own (--quantize MODE, --prune S,
+  // --hash-embeddings R): `cliFlag` sets option `primaryOption`; every other option X is the flag
+  // `--<cliOptionPrefix>-X` (one scheme for all passes: --prune-mode, --quantize-exclude-nodes,
+  // --hash-mode; the prefix defaults to cliFlag).
+  // Such passes run in a fixed order whatever the order of the flags: cleanup → fold-batchnorm →
+  // [fixedOrder 1..9: hashing 1, pruning 2, quantization 3] → cleanup → [fixedOrder ≥ 10: storage
+  // encodings that cleanup must not undo, e.g. sparse weight formats].
+  std::string cliFlag{};
+  std::string primaryOption{};
+  std::string cliOptionPrefix{};
+  int fixedOrder = 0;
 };
 
 }  // namespace effdl::passes

@@ -1,6 +1,8 @@
 // Pipeline parsing (CLI spec and JSON recipe) and execution with timing and --verify.
 #include "passes/pipeline.h"
 
+#include <algorithm>
+
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -106,6 +108,23 @@ PipelineStep makeStep(const std::string& passName, const std::map<std::string, s
     values[k] = v;
   }
   return PipelineStep{info, PassOptions(&info->options, std::move(values))};
+}
+
+Pipeline fixedOrderPipeline(const std::map<std::string, std::map<std::string, std::string>>& flagged) {
+  std::vector<PipelineStep> steps;
+  for (const auto& [name, options] : flagged) steps.push_back(makeStep(name, options));
+  std::stable_sort(steps.begin(), steps.end(), [](const PipelineStep& a, const PipelineStep& b) {
+    return a.info->fixedOrder < b.info->fixedOrder;
+  });
+  Pipeline p;
+  p.steps.push_back(makeStep("cleanup", {}));
+  p.steps.push_back(makeStep("fold-batchnorm", {}));
+  for (auto& s : steps)
+    if (s.info->fixedOrder < kStorageOrder) p.steps.push_back(s);
+  p.steps.push_back(makeStep("cleanup", {}));
+  for (auto& s : steps)
+    if (s.info->fixedOrder >= kStorageOrder) p.steps.push_back(s);
+  return p;
 }
 
 Pipeline parsePipelineSpec(const std::string& spec) {

@@ -30,6 +30,14 @@ Pipeline loadRecipeFile(const std::filesystem::path& path);
 // Builds one step, validating option names and values.
 PipelineStep makeStep(const std::string& passName, const std::map<std::string, std::string>& options);
 
+// The pipeline `effdl optimize` builds from pass flags (--quantize, --prune, --hash-embeddings and
+// their --<flag>-<option> companions): cleanup, fold-batchnorm, the flagged passes in their fixed
+// order (PassInfo::fixedOrder: hashing, pruning, quantization), cleanup. `flagged` maps a pass
+// name to its options.
+// Passes with PassInfo::fixedOrder ≥ kStorageOrder run after the final cleanup.
+inline constexpr int kStorageOrder = 10;
+Pipeline fixedOrderPipeline(const std::map<std::string, std::map<std::string, std::string>>& flagged);
+
 struct StepReport {
   std::string pass;
   PassResult result;

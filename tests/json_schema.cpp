@@ -31,6 +31,16 @@ void check(const nlohmann::json& v, const nlohmann::json& s, const nlohmann::jso
     check(v, root["$defs"][ref.substr(prefix.size())], root, at, errors);
     return;
   }
+  if (s.contains("oneOf")) {
+    int valid = 0;
+    for (const auto& branch : s["oneOf"]) {
+      std::vector<std::string> sub;
+      check(v, branch, root, at, sub);
+      valid += sub.empty();
+    }
+    if (valid != 1)
+      errors.push_back(at + ": " + std::to_string(valid) + " oneOf branches match " + v.dump().substr(0, 60));
+  }
   if (s.contains("type")) {
     bool ok = false;
     if (s["type"].is_array()) {

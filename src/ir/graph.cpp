@@ -234,6 +234,9 @@ std::vector<Value*> Graph::values() const {
 
 void Graph::addOutput(Value* v) { outputs_.push_back(v); }
 void Graph::setOutput(size_t i, Value* v) { outputs_.at(i) = v; }
+void Graph::truncateOutputs(size_t n) {
+  if (n < outputs_.size()) outputs_.resize(n);
+}
 
 void Graph::removeInput(Value* v) {
   inputs_.erase(std::remove(inputs_.begin(), inputs_.end(), v), inputs_.end());

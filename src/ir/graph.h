@@ -174,6 +174,8 @@ class Graph {
   const std::vector<Value*>& outputs() const { return outputs_; }
   void addOutput(Value* v);
   void setOutput(size_t i, Value* v);
+  // Keeps the first n outputs (undoes temporary addOutput calls, e.g. activation taps).
+  void truncateOutputs(size_t n);
   void removeInput(Value* v);
   // Initializers in file order (plus those passes added).
   std::vector<Value*> initializers() const;

@@ -22,6 +22,78 @@ nlohmann::json summaryJson(const ModelSummary& s) {
           {"unknown_activation_values", s.unknownActivationValues}};
 }
 
+std::string formatMs(double v) {
+  char b[32];
+  if (v < 1.0) std::snprintf(b, sizeof b, "%.1f us", v * 1000.0);
+  else std::snprintf(b, sizeof b, "%.2f ms", v);
+  return b;
+}
+
+std::string formatSci(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.3g", v);
+  return b;
+}
+
+std::string formatPercent(double fraction) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.2f%%", fraction * 100.0);
+  return b;
+}
+
+void addMeasuredRows(const Measurements& m, Table& t) {
+  if (m.before && m.after) {
+    t.addRow({"latency p50 (" + std::to_string(m.threads) + "T)", formatMs(m.before->p50Ms), formatMs(m.after->p50Ms),
+              formatRatio(m.after->p50Ms, m.before->p50Ms)});
+    t.addRow({"latency p90", formatMs(m.before->p90Ms), formatMs(m.after->p90Ms),
+              formatRatio(m.after->p90Ms, m.before->p90Ms)});
+  }
+  if (m.accuracyBefore && m.accuracyAfter) {
+    char drop[32];
+    std::snprintf(drop, sizeof drop, "%+.2f pt", (*m.accuracyAfter - *m.accuracyBefore) * 100.0);
+    t.addRow({"accuracy", formatPercent(*m.accuracyBefore), formatPercent(*m.accuracyAfter), drop});
+  }
+}
+
+nlohmann::json measuredJson(const Measurements& m) {
+  nlohmann::json j;
+  j["threads"] = m.threads;
+  j["iterations"] = m.iterations;
+  auto lat = [](const std::optional<Latency>& l) -> nlohmann::json {
+    if (!l) return nullptr;
+    return {{"p50_ms", l->p50Ms}, {"p90_ms", l->p90Ms}};
+  };
+  j["latency_before"] = lat(m.before);
+  j["latency_after"] = lat(m.after);
+  if (m.agreement) {
+    nlohmann::json a;
+    a["inputs"] = m.fidelityInputs;
+    a["samples"] = m.agreement->samples;
+    a["max_abs_error"] = m.agreement->maxAbsError();
+    a["cosine"] = m.agreement->worstCosine();
+    auto top1 = m.agreement->top1Agreement();
+    a["top1_agreement"] = top1 ? nlohmann::json(*top1) : nlohmann::json(nullptr);
+    a["outputs"] = nlohmann::json::array();
+    for (const auto& o : m.agreement->outputs) {
+      a["outputs"].push_back({{"name", o.name},
+                              {"max_abs_error", o.maxAbsError},
+                              {"reference_scale", o.referenceScale},
+                              {"cosine", o.cosine},
+                              {"worst_sample_cosine", o.worstCosine},
+                              {"top1_agreement", o.top1Agreement ? nlohmann::json(*o.top1Agreement) : nlohmann::json(nullptr)}});
+    }
+    j["agreement"] = a;
+  } else {
+    j["agreement"] = nullptr;
+  }
+  if (m.accuracyBefore && m.accuracyAfter)
+    j["accuracy"] = {{"before", *m.accuracyBefore}, {"after", *m.accuracyAfter}, {"samples", m.accuracySamples}};
+  else
+    j["accuracy"] = nullptr;
+  j["not_measured"] = m.notMeasured;
+  return j;
+}
+
 }  // namespace
 
 void renderOptimizeTable(const OptimizeReport& r, std::ostream& os) {
@@ -40,7 +112,16 @@ void renderOptimizeTable(const OptimizeReport& r, std::ostream& os) {
   t.addRow({"peak activations", formatBytes(static_cast<uint64_t>(b.peakActivationBytes)),
             formatBytes(static_cast<uint64_t>(a.peakActivationBytes)),
             formatRatio(d(a.peakActivationBytes), d(b.peakActivationBytes))});
+  addMeasuredRows(r.measured, t);
   t.print(os);
+  if (const auto& ag = r.measured.agreement) {
+    os << "agreement with the original (" << r.measured.fidelityInputs << "): max abs error "
+       << formatSci(ag->maxAbsError()) << ", cosine " << formatSci(ag->worstCosine());
+    if (auto top1 = ag->top1Agreement()) os << ", top-1 agreement " << formatPercent(*top1);
+    os << "\n";
+  }
+  for (const auto& why : r.measured.notMeasured) os << "not measured: " << why << "\n";
+  for (const auto& g : r.gates) os << (g.failed ? "gate FAILED: " : "gate ok: ") << g.reason << "\n";
   if (b.unknownCostNodes > 0 || a.unknownCostNodes > 0)
     os << "(FLOPs/MACs leave out " << b.unknownCostNodes << " -> " << a.unknownCostNodes
        << " nodes with unknown shapes or no cost rule; bind dims with --dim NAME=VALUE)\n";
@@ -57,13 +138,37 @@ void renderOptimizeTable(const OptimizeReport& r, std::ostream& os) {
     p.addRow({pr.name, std::to_string(pr.nodesBefore) + " -> " + std::to_string(pr.nodesAfter), ms, changes});
   }
   p.print(os);
+  for (const auto& pr : r.passes)
+    for (const auto& n : pr.notes) os << pr.name << ": " << n << "\n";
+  // Per-layer details, the first rows of each pass (all of them in --json).
+  constexpr size_t kMaxLayerRows = 12;
+  for (const auto& pr : r.passes) {
+    if (pr.layers.empty()) continue;
+    std::vector<std::string> head{pr.name + " layer"};
+    std::vector<bool> right{false};
+    for (const auto& c : pr.layerColumns) {
+      head.push_back(c);
+      right.push_back(true);
+    }
+    Table l(head, right);
+    for (size_t i = 0; i < pr.layers.size() && i < kMaxLayerRows; ++i) {
+      std::vector<std::string> row{pr.layers[i].first};
+      for (double v : pr.layers[i].second) row.push_back(formatSci(v));
+      l.addRow(row);
+    }
+    os << "\n";
+    l.print(os);
+    if (pr.layers.size() > kMaxLayerRows) os << "(" << pr.layers.size() - kMaxLayerRows << " more rows in --json)\n";
+  }
 }
 
 void renderOptimizeJson(const OptimizeReport& r, std::ostream& os) {
   nlohmann::json j;
   j["schema_version"] = kReportSchemaVersion;
   j["command"] = "optimize";
-  j["ok"] = true;
+  bool ok = true;
+  for (const auto& g : r.gates) ok = ok && !g.failed;
+  j["ok"] = ok;
   j["input"] = r.input;
   j["output"] = r.output;
   j["pipeline"] = r.pipeline;
@@ -81,8 +186,17 @@ void renderOptimizeJson(const OptimizeReport& r, std::ostream& os) {
     pj["declined"] = nlohmann::json::object();
     for (const auto& [k, v] : p.declined) pj["declined"][k] = v;
     pj["notes"] = p.notes;
+    pj["layers"] = {{"columns", p.layerColumns}, {"rows", nlohmann::json::array()}};
+    for (const auto& [name, values] : p.layers) pj["layers"]["rows"].push_back({{"name", name}, {"values", values}});
     j["passes"].push_back(pj);
   }
+  j["measured"] = measuredJson(r.measured);
+  j["gates"] = nlohmann::json::array();
+  for (const auto& g : r.gates)
+    j["gates"].push_back({{"gate", g.gate},
+                          {"value", g.value ? nlohmann::json(*g.value) : nlohmann::json(nullptr)},
+                          {"failed", g.failed},
+                          {"reason", g.reason}});
   os << j.dump(2) << "\n";
 }
 

@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "eval/agreement.h"
 #include "report/model_summary.h"
 
 namespace effdl::report {
@@ -20,6 +22,25 @@ struct PassRecord {
   std::vector<std::pair<std::string, int64_t>> counters;
   std::map<std::string, int64_t> declined;
   std::vector<std::string> notes;
+  std::vector<std::string> layerColumns;
+  std::vector<std::pair<std::string, std::vector<double>>> layers;
+};
+
+struct Latency {
+  double p50Ms = 0, p90Ms = 0;
+};
+
+// What effdl's runtime measured on both models (same threads, same seeded inputs). Each part is
+// absent when it was not asked for or could not run; `notMeasured` then says why.
+struct Measurements {
+  int threads = 0;
+  int iterations = 0;  // timed runs per model
+  std::optional<Latency> before, after;
+  std::string fidelityInputs;  // "8 seeded random samples (seed 0)"
+  std::optional<eval::Agreement> agreement;
+  std::optional<double> accuracyBefore, accuracyAfter;
+  int64_t accuracySamples = 0;
+  std::vector<std::string> notMeasured;
 };
 
 struct OptimizeReport {
@@ -27,6 +48,14 @@ struct OptimizeReport {
   std::string pipeline;  // canonical spec
   ModelSummary before, after;
   std::vector<PassRecord> passes;
+  Measurements measured;
+  // --fail-if results (empty without gates); "ok" in JSON is false when one failed.
+  struct GateLine {
+    std::string gate, reason;
+    std::optional<double> value;
+    bool failed = false;
+  };
+  std::vector<GateLine> gates;
 };
 
 inline constexpr int kReportSchemaVersion = 1;

@@ -1,0 +1,80 @@
+#include "measure.h"
+
+#include "core/error.h"
+#include "eval/compare_models.h"
+#include "io/tensor_file.h"
+#include "runtime/benchmark.h"
+#include "runtime/session.h"
+
+namespace effdl::cli {
+namespace {
+
+ir::Tensor readSingleTensor(const std::string& flag, const std::string& path, uint64_t maxBytes) {
+  auto tensors = io::readTensorFile(path, maxBytes);
+  if (tensors.size() != 1) throwUsage(flag + " " + path + ": expected one array, found " + std::to_string(tensors.size()));
+  return std::move(tensors[0].tensor);
+}
+
+}  // namespace
+
+void loadEvalData(const std::string& dataPath, const std::string& labelsPath, MeasureOptions& o) {
+  if (dataPath.empty() && labelsPath.empty()) return;
+  if (dataPath.empty() || labelsPath.empty()) throwUsage("--eval-data and --eval-labels go together");
+  ir::Tensor x = readSingleTensor("--eval-data", dataPath, o.maxTensorBytes);
+  ir::Tensor y = readSingleTensor("--eval-labels", labelsPath, o.maxTensorBytes);
+  if (x.rank() < 1 || x.dims()[0] <= 0) throwUsage("--eval-data " + dataPath + ": expected an array of shape [N, ...]");
+  const int64_t n = x.dims()[0];
+  if (y.rank() != 1 || y.dims()[0] != n)
+    throwUsage("--eval-labels " + labelsPath + ": expected " + std::to_string(n) + " labels (shape [" +
+               std::to_string(n) + "]) for the " + std::to_string(n) + " rows of --eval-data");
+  if (!ir::isInteger(y.dtype())) throwUsage("--eval-labels " + labelsPath + ": labels must be integers");
+  o.evalX = std::move(x);
+  o.evalY = std::move(y);
+}
+
+report::Measurements measureModels(const ir::Model& before, const ir::Model& after, const MeasureOptions& o) {
+  report::Measurements m;
+  m.threads = o.threads > 0 ? o.threads : runtime::availableCores();
+  m.iterations = o.iterations;
+  auto attempt = [&](const std::string& what, const auto& fn) {
+    try {
+      fn();
+    } catch (const Error& e) {
+      m.notMeasured.push_back(what + ": " + e.what());
+    }
+  };
+  if (o.iterations > 0) {
+    attempt("latency", [&] {
+      runtime::BenchOptions bo;
+      bo.threads = m.threads;
+      bo.iterations = o.iterations;
+      bo.warmup = std::max(1, o.iterations / 5);
+      bo.seed = o.seed;
+      bo.dims = o.dims;
+      // Side by side, alternating, so both see the same machine load.
+      auto b = runtime::benchmark(before, bo);
+      auto a = runtime::benchmark(after, bo);
+      m.before = report::Latency{b.p50Ms, b.p90Ms};
+      m.after = report::Latency{a.p50Ms, a.p90Ms};
+    });
+  }
+  if (o.fidelitySamples > 0) {
+    attempt("agreement", [&] {
+      auto samples = eval::SampleSet::open("random:" + std::to_string(o.fidelitySamples), o.maxTensorBytes, o.seed, o.dims);
+      m.fidelityInputs = samples.describe();
+      m.agreement = eval::compareModels(before, after, samples, m.threads);
+    });
+  }
+  if (o.evalX) {
+    attempt("accuracy", [&] {
+      auto b = eval::accuracy(before, *o.evalX, *o.evalY, m.threads);
+      auto a = eval::accuracy(after, *o.evalX, *o.evalY, m.threads);
+      m.accuracyBefore = b.accuracy;
+      m.accuracyAfter = a.accuracy;
+      m.accuracySamples = b.samples;
+    });
+  }
+  return m;
+}
+
+}  // namespace effdl::cli

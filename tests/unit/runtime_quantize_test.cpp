@@ -100,6 +100,17 @@ TEST(RuntimeQuant, PerAxisLengthMismatchIsAnErrorNamingTheNode) {
                  {{"x", x}});
       },
       ErrorKind::kInvalidModel, "zero point shape [2] differs from scale shape [3]");
+  // A constant weight with the wrong number of scales: refused when the session is built.
+  expectError(
+      [&] {
+        auto m = parse(R"(
+          <ir_version: 8, opset_import: ["" : 13]>
+          g (float[2] x) => (float[4,2] y) <int8[4,2] w = {1, 2, 3, 4, 5, 6, 7, 8}, float[3] s = {1, 2, 3}>
+          { d = DequantizeLinear <axis = 0> (w, s)
+            y = Add(d, x) })");
+        runtime::Session session(*m, {1});
+      },
+      ErrorKind::kInvalidModel, "per-axis scale has 3 values but axis 0 of input shape [4,2] has 4");
   // Opset 10 has no axis: a 1-D scale of several values is refused.
   expectError(
       [&] {

@@ -1,7 +1,7 @@
 // The fused QDQ kernels (see qdq_kernels.h).
 #include "runtime/kernels/qdq_kernels.h"
 
-#include <array>
+#include <algorithm>
 
 #include "runtime/dnnl_context.h"
 #include "runtime/kernels/quant_common.h"
@@ -54,22 +54,9 @@ class QdqMatMulKernel : public Kernel {
   bool gemm_;
 };
 
-template <typename T>
-std::array<float, 256> dequantTable(float scale, int32_t zp) {
-  std::array<float, 256> t{};
-  for (int v = std::numeric_limits<T>::min(); v <= std::numeric_limits<T>::max(); ++v)
-    t[static_cast<uint8_t>(static_cast<T>(v))] = dequantizeValue(v, zp, scale);
-  return t;
-}
-
 class QdqAddKernel : public Kernel {
  public:
-  explicit QdqAddKernel(const QdqAddParams& p) : p_(p) {
-    a_ = p.aType == ir::DataType::kUint8 ? dequantTable<uint8_t>(p.aScale, p.aZeroPoint)
-                                         : dequantTable<int8_t>(p.aScale, p.aZeroPoint);
-    b_ = p.bType == ir::DataType::kUint8 ? dequantTable<uint8_t>(p.bScale, p.bZeroPoint)
-                                         : dequantTable<int8_t>(p.bScale, p.bZeroPoint);
-  }
+  explicit QdqAddKernel(const QdqAddParams& p) : p_(p) {}
   void run(KernelIo& io) override {
     const RtTensor* a = io.input(0);
     const RtTensor* b = io.input(1);
@@ -80,26 +67,32 @@ class QdqAddKernel : public Kernel {
     if (a->dims != b->dims)
       throwRunError(io, "input shapes " + shapeString(a->dims) + " and " + shapeString(b->dims) + " differ");
     RtTensor& y = io.allocOutputInPlace(0, 0, p_.yType, a->dims);
-    const int64_t n = a->numel();
-    const auto* ap = static_cast<const uint8_t*>(a->data);
-    const auto* bp = static_cast<const uint8_t*>(b->data);
-    if (p_.yType == ir::DataType::kUint8) loop(ap, bp, static_cast<uint8_t*>(y.data), n);
-    else loop(ap, bp, static_cast<int8_t*>(y.data), n);
+    const bool au = p_.aType == ir::DataType::kUint8, bu = p_.bType == ir::DataType::kUint8;
+    if (au && bu) dispatchY(a->as<uint8_t>(), b->as<uint8_t>(), y, a->numel());
+    else if (au) dispatchY(a->as<uint8_t>(), b->as<int8_t>(), y, a->numel());
+    else if (bu) dispatchY(a->as<int8_t>(), b->as<uint8_t>(), y, a->numel());
+    else dispatchY(a->as<int8_t>(), b->as<int8_t>(), y, a->numel());
   }
 
  private:
-  template <typename Y>
-  void loop(const uint8_t* a, const uint8_t* b, Y* y, int64_t n) const {
-    const float ys = p_.yScale;
-    const int32_t zp = p_.yZeroPoint;
+  template <typename A, typename B>
+  void dispatchY(const A* a, const B* b, RtTensor& y, int64_t n) const {
+    if (p_.yType == ir::DataType::kUint8) loop(a, b, y.as<uint8_t>(), n);
+    else loop(a, b, y.as<int8_t>(), n);
+  }
+  // The unfused ops' float arithmetic, element by element (y may alias a: read before write).
+  template <typename A, typename B, typename Y>
+  void loop(const A* a, const B* b, Y* y, int64_t n) const {
+    const float as = p_.aScale, bs = p_.bScale, ys = p_.yScale;
+    const int32_t az = p_.aZeroPoint, bz = p_.bZeroPoint, yz = p_.yZeroPoint;
+    const bool relu = p_.relu;
     for (int64_t i = 0; i < n; ++i) {
-      float v = a_[a[i]] + b_[b[i]];
-      if (p_.relu) v = std::max(v, 0.f);
-      y[i] = quantizeRounded<Y>(v / ys, zp);
+      float v = dequantizeValue(a[i], az, as) + dequantizeValue(b[i], bz, bs);
+      if (relu) v = std::max(v, 0.f);
+      y[i] = quantizeRounded<Y>(v / ys, yz);
     }
   }
   QdqAddParams p_;
-  std::array<float, 256> a_, b_;  // dequantized value of each byte
 };
 
 }  // namespace

@@ -7,6 +7,7 @@
 // are checked against the axis (an error naming the node).
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "runtime/kernel_registry.h"
 #include "runtime/kernels/families.h"
@@ -135,10 +136,34 @@ class DynamicQuantizeLinearKernel : public Kernel {
   }
 };
 
+// Parameters that do not fit the input are the model's error, reported when the session is built
+// where the input's shape is known then (weights, static shapes): the same check as at run time.
+void checkParamsAtBuild(const KernelBuildContext& ctx, int64_t axis) {
+  if (ctx.numInputs() < 2 || !ctx.input(0) || !ctx.constInput(1)) return;
+  if (ctx.numInputs() > 2 && ctx.input(2) && !ctx.constInput(2)) return;
+  Shape x;
+  if (const ir::Tensor* t = ctx.constInput(0)) {
+    x = t->dims();
+  } else {
+    const ir::ValueType& type = ctx.input(0)->type();
+    if (!type.shape) return;
+    for (const auto& d : *type.shape) {
+      if (!d.value) return;
+      x.push_back(*d.value);
+    }
+  }
+  const RtTensor scale = viewOf(*ctx.constInput(1));
+  std::optional<RtTensor> zp;
+  if (ctx.numInputs() > 2 && ctx.input(2)) zp = viewOf(*ctx.constInput(2));
+  resolveAxisParams(ctx.describe(), x, scale, zp ? &*zp : nullptr, axis, ctx.opset >= 13);
+}
+
 std::unique_ptr<Kernel> makeQuantize(const KernelBuildContext& ctx) {
+  checkParamsAtBuild(ctx, ctx.node.attrInt("axis", 1));
   return std::make_unique<QuantizeLinearKernel>(ctx.node.attrInt("axis", 1), ctx.opset >= 13);
 }
 std::unique_ptr<Kernel> makeDequantize(const KernelBuildContext& ctx) {
+  checkParamsAtBuild(ctx, ctx.node.attrInt("axis", 1));
   return std::make_unique<DequantizeLinearKernel>(ctx.node.attrInt("axis", 1), ctx.opset >= 13);
 }
 std::unique_ptr<Kernel> makeDynamicQuantize(const KernelBuildContext&) {

@@ -335,6 +335,8 @@ PassResult HashEmbeddings::run(ir::Model& model, PassContext& ctx) {
     std::string why;
     if (!o_.tables.empty() && std::find(o_.tables.begin(), o_.tables.end(), t.table->name()) == o_.tables.end())
       why = "not in tables";
+    else if (t.rows < 1 || t.dim < 1)
+      why = "empty table";
     else if (!opsetOk)
       why = "model opset below 12";
     else if (t.rows < o_.minRows)

@@ -121,6 +121,7 @@ void renderOptimizeTable(const OptimizeReport& r, std::ostream& os) {
     os << "\n";
   }
   for (const auto& why : r.measured.notMeasured) os << "not measured: " << why << "\n";
+  for (const auto& g : r.gates) os << (g.failed ? "gate FAILED: " : "gate ok: ") << g.reason << "\n";
   if (b.unknownCostNodes > 0 || a.unknownCostNodes > 0)
     os << "(FLOPs/MACs leave out " << b.unknownCostNodes << " -> " << a.unknownCostNodes
        << " nodes with unknown shapes or no cost rule; bind dims with --dim NAME=VALUE)\n";
@@ -165,7 +166,9 @@ void renderOptimizeJson(const OptimizeReport& r, std::ostream& os) {
   nlohmann::json j;
   j["schema_version"] = kReportSchemaVersion;
   j["command"] = "optimize";
-  j["ok"] = true;
+  bool ok = true;
+  for (const auto& g : r.gates) ok = ok && !g.failed;
+  j["ok"] = ok;
   j["input"] = r.input;
   j["output"] = r.output;
   j["pipeline"] = r.pipeline;
@@ -188,6 +191,12 @@ void renderOptimizeJson(const OptimizeReport& r, std::ostream& os) {
     j["passes"].push_back(pj);
   }
   j["measured"] = measuredJson(r.measured);
+  j["gates"] = nlohmann::json::array();
+  for (const auto& g : r.gates)
+    j["gates"].push_back({{"gate", g.gate},
+                          {"value", g.value ? nlohmann::json(*g.value) : nlohmann::json(nullptr)},
+                          {"failed", g.failed},
+                          {"reason", g.reason}});
   os << j.dump(2) << "\n";
 }
 

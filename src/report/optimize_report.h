@@ -49,6 +49,13 @@ struct OptimizeReport {
   ModelSummary before, after;
   std::vector<PassRecord> passes;
   Measurements measured;
+  // --fail-if results (empty without gates); "ok" in JSON is false when one failed.
+  struct GateLine {
+    std::string gate, reason;
+    std::optional<double> value;
+    bool failed = false;
+  };
+  std::vector<GateLine> gates;
 };
 
 inline constexpr int kReportSchemaVersion = 1;

@@ -136,5 +136,102 @@ TEST_F(CliOptimize, ExternalDataOnRequest) {
   EXPECT_GT(nlohmann::json::parse(i.out)["model"]["external_data_bytes"].get<int64_t>(), 300000);
 }
 
+TEST_F(CliOptimize, MeasuresLatencyAgreementAndAccuracy) {
+  auto in = copyModel("digits_cnn.onnx");
+  auto data = sourceDir() / "models";
+  auto r = runEffdl("optimize '" + in.string() + "' -o '" + (dir / "o.onnx").string() + "' --threads 1 --bench-iters 5" +
+                    " --eval-data '" + (data / "digits_test_x.npy").string() + "' --eval-labels '" +
+                    (data / "digits_test_y.npy").string() + "' --json");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  auto errors = validateJson(j, loadSchema("report.schema.json"));
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  const auto& m = j["measured"];
+  EXPECT_EQ(m["threads"], 1);
+  EXPECT_GT(m["latency_before"]["p50_ms"].get<double>(), 0);
+  EXPECT_GT(m["latency_after"]["p50_ms"].get<double>(), 0);
+  // Folding BatchNorm changes rounding only.
+  EXPECT_LT(m["agreement"]["max_abs_error"].get<double>(), 1e-3);
+  EXPECT_GT(m["agreement"]["cosine"].get<double>(), 0.9999);
+  EXPECT_EQ(m["agreement"]["top1_agreement"], 1.0);
+  EXPECT_EQ(m["agreement"]["samples"], 8);
+  // The bundled test split: 99.72 % (models/README.md), unchanged by the cleanup.
+  EXPECT_NEAR(m["accuracy"]["before"].get<double>(), 0.9972, 1e-4);
+  EXPECT_EQ(m["accuracy"]["before"], m["accuracy"]["after"]);
+  EXPECT_TRUE(m["not_measured"].empty());
+  // The table shows the same rows to a person.
+  auto t = runEffdl("optimize '" + in.string() + "' -o '" + (dir / "t.onnx").string() + "' --bench-iters 3" +
+                    " --eval-data '" + (data / "digits_test_x.npy").string() + "' --eval-labels '" +
+                    (data / "digits_test_y.npy").string() + "'");
+  ASSERT_EQ(t.exitCode, 0) << t.err;
+  EXPECT_NE(t.out.find("latency p50"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("accuracy             99.72%     99.72%"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("top-1 agreement 100.00%"), std::string::npos) << t.out;
+}
+
+TEST_F(CliOptimize, NoMeasureSkipsTheRuntime) {
+  auto in = copyModel("mlp.onnx");
+  auto r = runEffdl("optimize '" + in.string() + "' -o '" + (dir / "o.onnx").string() + "' --no-measure --json");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto m = nlohmann::json::parse(r.out)["measured"];
+  EXPECT_TRUE(m["latency_before"].is_null());
+  EXPECT_TRUE(m["agreement"].is_null());
+}
+
+TEST_F(CliOptimize, BadEvalDataIsUsageErrorWithoutOutput) {
+  auto in = copyModel("digits_cnn.onnx");
+  auto data = sourceDir() / "models";
+  auto out = dir / "o.onnx";
+  auto r = runEffdl("optimize '" + in.string() + "' -o '" + out.string() + "' --eval-data '" +
+                    (data / "digits_test_x.npy").string() + "'");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("--eval-data and --eval-labels go together"), std::string::npos) << r.err;
+  // Labels of the wrong length.
+  r = runEffdl("optimize '" + in.string() + "' -o '" + out.string() + "' --force --eval-data '" +
+               (data / "digits_test_x.npy").string() + "' --eval-labels '" + (data / "text_test_y.npy").string() + "'");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("expected 360 labels (shape [360]) for the 360 rows of --eval-data"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out)) << "usage errors come before any work";
+}
+
+TEST_F(CliOptimize, BadCalibSpecIsUsageError) {
+  auto in = copyModel("mlp.onnx");
+  auto r = runEffdl("optimize '" + in.string() + "' -o '" + (dir / "o.onnx").string() + "' --calib random:0");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("--calib random:0"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "o.onnx"));
+  r = runEffdl("optimize '" + in.string() + "' -o '" + (dir / "o.onnx").string() + "' --calib '" +
+               (dir / "missing").string() + "'");
+  EXPECT_NE(r.exitCode, 0);
+  EXPECT_FALSE(fs::exists(dir / "o.onnx"));
+}
+
+TEST_F(CliOptimize, FailIfGatesExitWithTheirCodeAndOneLinePerFailure) {
+  auto in = copyModel("digits_cnn.onnx");
+  auto data = sourceDir() / "models";
+  const std::string eval = " --eval-data '" + (data / "digits_test_x.npy").string() + "' --eval-labels '" +
+                           (data / "digits_test_y.npy").string() + "' --bench-iters 3";
+  auto ok = runEffdl("optimize '" + in.string() + "' -o '" + (dir / "a.onnx").string() + "'" + eval +
+                     " --fail-if 'size>1.5x, accuracy-drop>1pt, top1-agreement<99%'");
+  EXPECT_EQ(ok.exitCode, 0) << ok.err;
+  EXPECT_NE(ok.out.find("gate ok: size"), std::string::npos) << ok.out;
+  auto bad = runEffdl("optimize '" + in.string() + "' -o '" + (dir / "b.onnx").string() + "'" + eval +
+                      " --fail-if 'size>0.5x, accuracy-drop>1pt' --json");
+  EXPECT_EQ(bad.exitCode, 5) << bad.err;
+  EXPECT_NE(bad.err.find("1 of 2 --fail-if gates failed: size 0.99"), std::string::npos) << bad.err;
+  // stdout is still one JSON document: the report, with ok false and the gates.
+  auto j = nlohmann::json::parse(bad.out);
+  EXPECT_TRUE(validateJson(j, loadSchema("report.schema.json")).empty());
+  EXPECT_EQ(j["ok"], false);
+  ASSERT_EQ(j["gates"].size(), 2u);
+  EXPECT_EQ(j["gates"][0]["failed"], true);
+  EXPECT_EQ(j["gates"][1]["failed"], false);
+  EXPECT_TRUE(fs::exists(dir / "b.onnx")) << "the model is written; the gate judges it";
+  // A bad gate is a usage error before any work.
+  auto usage = runEffdl("optimize '" + in.string() + "' -o '" + (dir / "c.onnx").string() + "' --fail-if 'speed>2x'");
+  EXPECT_EQ(usage.exitCode, 1);
+  EXPECT_FALSE(fs::exists(dir / "c.onnx"));
+}
+
 }  // namespace
 }  // namespace effdl::test

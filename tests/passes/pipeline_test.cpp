@@ -96,3 +96,16 @@ TEST(Pipeline, StatisticsAndTimingPerPass) {
 
 }  // namespace
 }  // namespace effdl::test
+
+namespace effdl::test {
+namespace {
+
+TEST(Pipeline, FixedOrderWrapsFlaggedPassesInCleanups) {
+  auto p = passes::fixedOrderPipeline({{"eliminate-noop", {}}});
+  EXPECT_EQ(p.toSpec(), "cleanup,fold-batchnorm,eliminate-noop,cleanup");
+  EXPECT_EQ(passes::fixedOrderPipeline({}).toSpec(), "cleanup,fold-batchnorm,cleanup");
+  expectError([] { passes::fixedOrderPipeline({{"nope", {}}}); }, ErrorKind::kUsage, "unknown pass 'nope'");
+}
+
+}  // namespace
+}  // namespace effdl::test

@@ -84,7 +84,7 @@ fs::path defaultOutputPath(const fs::path& input) {
   return out;
 }
 
-void checkOutputPath(const fs::path& input, const fs::path& output, bool force) {
+void checkOutputPath(const fs::path& input, const fs::path& output, bool force, bool folderMayBeCreated) {
   std::error_code ec;
   if (output.empty()) throwUsage("empty output path");
   if (fs::weakly_canonical(input, ec) == fs::weakly_canonical(output, ec) || sameFile(input, output))
@@ -93,7 +93,7 @@ void checkOutputPath(const fs::path& input, const fs::path& output, bool force) 
   if (fs::exists(fs::symlink_status(output, ec)) && !force)
     throwUsage(output.string() + ": already exists; pass --force to replace it");
   fs::path dir = output.parent_path();
-  if (!dir.empty() && !fs::is_directory(dir, ec)) throwIo(output.string() + ": folder '" + dir.string() + "' does not exist");
+  if (!folderMayBeCreated && !dir.empty() && !fs::is_directory(dir, ec)) throwIo(output.string() + ": folder '" + dir.string() + "' does not exist");
 }
 
 bool interactive() {

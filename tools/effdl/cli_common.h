@@ -24,14 +24,18 @@ struct LoadFlags {
 struct OutputMode {
   bool json = false;
   std::string command;
+  // The command already printed its JSON result (with "ok": false): an error then only goes to
+  // stderr, so stdout stays one JSON document.
+  bool resultPrinted = false;
 };
 OutputMode& outputMode();
 
 // "model.onnx" → "model.opt.onnx", beside the input.
 std::filesystem::path defaultOutputPath(const std::filesystem::path& input);
 // Refuses an output that is the input (or one of its names) and an existing output without
-// --force. Throws kUsage.
-void checkOutputPath(const std::filesystem::path& input, const std::filesystem::path& output, bool force);
+// --force. Throws kUsage; kIo when the output's folder does not exist, unless the caller creates it.
+void checkOutputPath(const std::filesystem::path& input, const std::filesystem::path& output, bool force,
+                     bool folderMayBeCreated = false);
 
 // Whether stdout is a terminal and CI is not set (colour, progress).
 bool interactive();

@@ -1,18 +1,13 @@
-// `effdl optimize MODEL [-o OUT]`: load, run a pipeline of passes, save, and report the model
-// before and after.
+// `effdl optimize MODEL [-o OUT]` or `effdl optimize MODELS... --out-dir OUT`: the flags, validated
+// once into an OptimizeJob, then one model (optimize_job.cpp) or a batch (optimize_batch.cpp).
 #include <iostream>
 
 #include "cli_common.h"
 #include "commands.h"
 #include "core/error.h"
-#include "eval/sample_set.h"
-#include "measure.h"
 #include "pass_flags.h"
-#include "ir/onnx_export.h"
-#include "ir/onnx_import.h"
-#include "passes/pipeline.h"
-#include "report/model_summary.h"
-#include "report/optimize_report.h"
+#include "optimize_batch.h"
+#include "optimize_job.h"
 
 namespace fs = std::filesystem;
 
@@ -22,36 +17,33 @@ namespace {
 // The fixed order: cleanup first and last, the rewrites that change values in between.
 constexpr const char* kDefaultPipeline = "cleanup,fold-batchnorm,cleanup";
 
-report::PassRecord toRecord(const passes::StepReport& s) {
-  report::PassRecord r;
-  r.name = s.pass;
-  r.seconds = s.seconds;
-  r.nodesBefore = static_cast<int64_t>(s.nodesBefore);
-  r.nodesAfter = static_cast<int64_t>(s.nodesAfter);
-  r.counters = s.result.counters;
-  r.declined = s.result.declined;
-  r.notes = s.result.notes;
-  r.layerColumns = s.result.layerColumns;
-  r.layers = s.result.layers;
-  return r;
-}
-
 }  // namespace
 
 void registerOptimize(CLI::App& app) {
   struct Args {
-    std::string model, output, passes, recipe, externalData = "auto", calib;
+    std::vector<std::string> models;
+    std::string outDir;
+    int jobs = 1;
+    std::string output, passes, recipe, externalData = "auto", calib;
     bool force = false, verify = false, json = false, noMeasure = false;
     int threads = 0, benchIters = 20, fidelitySamples = 8;
     uint64_t seed = 0;
-    std::string evalData, evalLabels;
+    std::string evalData, evalLabels, failIf;
     LoadFlags load;
     PassFlags passFlags;
   };
   auto args = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("optimize", "run a pipeline of passes and report the model before and after");
-  cmd->add_option("model", args->model, "input ONNX model")->required();
-  cmd->add_option("-o,--output", args->output, "output model (default: MODEL.opt.onnx beside the input)");
+  cmd->add_option("models", args->models, "input ONNX model(s), or folders of them (a batch)")->required();
+  auto* outputOpt =
+      cmd->add_option("-o,--output", args->output, "output model (default: MODEL.opt.onnx beside the input)");
+  cmd->add_option("--out-dir", args->outDir,
+                  "batch: write each model to DIR/<its path relative to the folder given, or its file name>")
+      ->excludes(outputOpt)
+      ->type_name("DIR");
+  cmd->add_option("--jobs", args->jobs, "batch: models optimized at once, each in its own process")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_flag("--force", args->force, "replace an existing output file");
   auto* passesOpt = cmd->add_option("--passes", args->passes,
                                     std::string("comma-separated passes with options in braces (default: ") +
@@ -80,6 +72,11 @@ void registerOptimize(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--eval-data", args->evalData, "inputs [N, ...] (.npy) for accuracy before/after")->type_name("X.npy");
   cmd->add_option("--eval-labels", args->evalLabels, "integer labels [N] (.npy) for --eval-data")->type_name("Y.npy");
+  cmd->add_option("--fail-if", args->failIf,
+                  "CI gates: exit with code 5 when any clause holds, e.g. \"size>0.3x, latency>0.8x, "
+                  "top1-agreement<99%, accuracy-drop>1pt\" (metrics: size, params, macs, latency, max-abs-error, "
+                  "cosine, top1-agreement, accuracy, accuracy-drop)")
+      ->type_name("GATES");
   cmd->add_flag("--no-measure", args->noMeasure, "skip the runtime measurements (latency, agreement, accuracy)");
   args->load.add(*cmd);
   args->passFlags.add(*cmd);
@@ -90,7 +87,9 @@ void registerOptimize(CLI::App& app) {
       "  effdl optimize model.onnx                       # writes model.opt.onnx\n"
       "  effdl optimize model.onnx -o small.onnx --force\n"
       "  effdl optimize model.onnx --passes \"cleanup,fold-batchnorm\" --verify\n"
-      "  effdl optimize model.onnx --recipe recipe.json --json > report.json");
+      "  effdl optimize model.onnx --recipe recipe.json --json > report.json\n"
+      "  effdl optimize model.onnx --eval-data x.npy --eval-labels y.npy --fail-if \"size>0.5x,accuracy-drop>1pt\"\n"
+      "  effdl optimize a.onnx b.onnx models/ --out-dir out/ --jobs 2   # a batch; exit code 6 if any failed");
   cmd->callback([args] {
     outputMode() = {args->json, "optimize"};
     // Everything the user typed is validated before any work starts.
@@ -100,67 +99,53 @@ void registerOptimize(CLI::App& app) {
     passes::Pipeline pipeline = args->passFlags.any()     ? args->passFlags.toPipeline()
                                 : !args->recipe.empty() ? passes::loadRecipeFile(args->recipe)
                                 : passes::parsePipelineSpec(args->passes.empty() ? kDefaultPipeline : args->passes);
-    ir::LoadOptions loadOptions = args->load.toOptions();
-    fs::path input = args->model;
+    OptimizeJob job;
+    job.pipeline = std::move(pipeline);
+    job.loadOptions = args->load.toOptions();
+    job.saveOptions.externalData = args->externalData == "always" ? ir::ExternalDataMode::kAlways
+                                   : args->externalData == "never" ? ir::ExternalDataMode::kNever
+                                                                   : ir::ExternalDataMode::kAuto;
+    if (!args->failIf.empty()) job.gates = report::parseGates(args->failIf);
+    job.verify = args->verify;
+    job.seed = args->seed;
+    job.threads = args->threads;
+    job.measureEnabled = !args->noMeasure;
+    std::map<std::string, int64_t> dims;
+    for (const auto& [k, v] : job.loadOptions.dimBindings) dims[k] = v;
+    MeasureOptions& mo = job.measure;
+    mo.threads = args->threads;
+    mo.iterations = args->benchIters;
+    mo.fidelitySamples = args->fidelitySamples;
+    mo.seed = args->seed;
+    mo.dims = dims;
+    mo.maxTensorBytes = job.loadOptions.maxTensorBytes;
+    loadEvalData(args->evalData, args->evalLabels, mo);
+    if (!args->calib.empty())
+      job.calib.emplace(eval::SampleSet::open(args->calib, job.loadOptions.maxTensorBytes, args->seed, dims));
+
+    const bool batch = !args->outDir.empty() || args->models.size() > 1 || fs::is_directory(args->models[0]);
+    if (batch) {
+      if (args->outDir.empty()) throwUsage("several models (or a folder) need --out-dir DIR");
+      auto items = planBatch(args->models, args->outDir, args->force);
+      size_t failed = runBatch(job, items, args->jobs, args->json, std::cout);
+      if (failed > 0) {
+        outputMode().resultPrinted = true;
+        throw Error(ErrorKind::kBatchPartial, std::to_string(failed) + " of " + std::to_string(items.size()) +
+                                                  " models failed (see the summary)");
+      }
+      return;
+    }
+    fs::path input = args->models[0];
     fs::path output = args->output.empty() ? defaultOutputPath(input) : fs::path(args->output);
     checkOutputPath(input, output, args->force);
-
-    auto model = ir::loadModel(input, loadOptions);
-    report::OptimizeReport rep;
-    rep.input = input.string();
-    rep.output = output.string();
-    rep.pipeline = pipeline.toSpec();
-    // Costs are counted with symbolic dims bound (1 unless --dim says otherwise), on copies
-    // loaded for that; the model the passes see keeps its symbolic dims.
-    ir::LoadOptions countOptions = loadOptions;
-    countOptions.defaultDimValue = 1;
-    rep.before = report::summarize(*ir::loadModel(input, countOptions), input);
-
-    std::map<std::string, int64_t> dims;
-    for (const auto& [k, v] : loadOptions.dimBindings) dims[k] = v;
-    std::optional<eval::SampleSet> calib;
-    if (!args->calib.empty()) calib.emplace(eval::SampleSet::open(args->calib, loadOptions.maxTensorBytes, args->seed, dims));
-
-    passes::PassContext ctx;
-    ctx.limits = loadOptions;
-    ctx.seed = args->seed;
-    ctx.threads = args->threads;
-    ctx.calib = calib ? &*calib : nullptr;
-    passes::RunOptions run;
-    run.verify = args->verify;
-    run.reproducerDir = output.parent_path().empty() ? fs::path(".") : output.parent_path();
-    for (const auto& step : passes::runPipeline(*model, pipeline, ctx, run)) rep.passes.push_back(toRecord(step));
-
-    ir::SaveOptions so;
-    so.externalData = args->externalData == "always" ? ir::ExternalDataMode::kAlways
-                      : args->externalData == "never" ? ir::ExternalDataMode::kNever
-                                                      : ir::ExternalDataMode::kAuto;
-    ir::saveModel(*model, output, so);
-    // "After" is measured on the written file, as any consumer will load it.
-    std::unique_ptr<ir::Model> written;
-    try {
-      written = ir::loadModel(output, countOptions);
-    } catch (const Error& e) {
-      std::error_code ec;
-      fs::remove(output, ec);
-      throwInternal(std::string("the optimized model does not load back (removed it; rerun with --verify to find "
-                                "the pass): ") + e.what());
-    }
-    rep.after = report::summarize(*written, output);
-    if (!args->noMeasure) {
-      MeasureOptions mo;
-      mo.threads = args->threads;
-      mo.iterations = args->benchIters;
-      mo.fidelitySamples = args->fidelitySamples;
-      mo.seed = args->seed;
-      mo.dims = dims;
-      mo.evalData = args->evalData;
-      mo.evalLabels = args->evalLabels;
-      mo.maxTensorBytes = loadOptions.maxTensorBytes;
-      rep.measured = measureModels(*ir::loadModel(input, countOptions), *written, mo);
-    }
+    report::OptimizeReport rep = optimizeModel(job, input, output);
     if (args->json) report::renderOptimizeJson(rep, std::cout);
     else report::renderOptimizeTable(rep, std::cout);
+    std::string gates = failedGatesMessage(rep);
+    if (!gates.empty()) {
+      outputMode().resultPrinted = true;
+      throw Error(ErrorKind::kGateFailed, gates);
+    }
   });
 }
 

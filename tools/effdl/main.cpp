@@ -22,7 +22,7 @@ std::string versionText() {
 int fail(effdl::ErrorKind kind, const std::string& message) {
   std::cerr << "effdl: " << message << "\n";
   const auto& mode = effdl::cli::outputMode();
-  if (mode.json) {
+  if (mode.json && !mode.resultPrinted) {
     nlohmann::json j;
     j["schema_version"] = 1;
     if (!mode.command.empty()) j["command"] = mode.command;

@@ -17,22 +17,29 @@ ir::Tensor readSingleTensor(const std::string& flag, const std::string& path, ui
 
 }  // namespace
 
+void loadEvalData(const std::string& dataPath, const std::string& labelsPath, MeasureOptions& o) {
+  if (dataPath.empty() && labelsPath.empty()) return;
+  if (dataPath.empty() || labelsPath.empty()) throwUsage("--eval-data and --eval-labels go together");
+  ir::Tensor x = readSingleTensor("--eval-data", dataPath, o.maxTensorBytes);
+  ir::Tensor y = readSingleTensor("--eval-labels", labelsPath, o.maxTensorBytes);
+  if (x.rank() < 1 || x.dims()[0] <= 0) throwUsage("--eval-data " + dataPath + ": expected an array of shape [N, ...]");
+  const int64_t n = x.dims()[0];
+  if (y.rank() != 1 || y.dims()[0] != n)
+    throwUsage("--eval-labels " + labelsPath + ": expected " + std::to_string(n) + " labels (shape [" +
+               std::to_string(n) + "]) for the " + std::to_string(n) + " rows of --eval-data");
+  if (!ir::isInteger(y.dtype())) throwUsage("--eval-labels " + labelsPath + ": labels must be integers");
+  o.evalX = std::move(x);
+  o.evalY = std::move(y);
+}
+
 report::Measurements measureModels(const ir::Model& before, const ir::Model& after, const MeasureOptions& o) {
   report::Measurements m;
   m.threads = o.threads > 0 ? o.threads : runtime::availableCores();
   m.iterations = o.iterations;
-  // Read the labeled data first: a bad file is the user's error, reported before any timing.
-  std::optional<ir::Tensor> x, y;
-  if (!o.evalData.empty() || !o.evalLabels.empty()) {
-    if (o.evalData.empty() || o.evalLabels.empty()) throwUsage("--eval-data and --eval-labels go together");
-    x = readSingleTensor("--eval-data", o.evalData, o.maxTensorBytes);
-    y = readSingleTensor("--eval-labels", o.evalLabels, o.maxTensorBytes);
-  }
   auto attempt = [&](const std::string& what, const auto& fn) {
     try {
       fn();
     } catch (const Error& e) {
-      if (e.kind() == ErrorKind::kUsage) throw;
       m.notMeasured.push_back(what + ": " + e.what());
     }
   };
@@ -58,10 +65,10 @@ report::Measurements measureModels(const ir::Model& before, const ir::Model& aft
       m.agreement = eval::compareModels(before, after, samples, m.threads);
     });
   }
-  if (x) {
+  if (o.evalX) {
     attempt("accuracy", [&] {
-      auto b = eval::accuracy(before, *x, *y, m.threads);
-      auto a = eval::accuracy(after, *x, *y, m.threads);
+      auto b = eval::accuracy(before, *o.evalX, *o.evalY, m.threads);
+      auto a = eval::accuracy(after, *o.evalX, *o.evalY, m.threads);
       m.accuracyBefore = b.accuracy;
       m.accuracyAfter = a.accuracy;
       m.accuracySamples = b.samples;

@@ -2,6 +2,8 @@
 // agreement on the same inputs, and accuracy on labeled data.
 #pragma once
 
+#include <map>
+#include <optional>
 #include <string>
 
 #include "ir/graph.h"
@@ -15,13 +17,18 @@ struct MeasureOptions {
   int fidelitySamples = 8;  // 0: no agreement
   uint64_t seed = 0;
   std::map<std::string, int64_t> dims;
-  std::string evalData, evalLabels;  // .npy files; empty: no accuracy
   uint64_t maxTensorBytes = 0;
+  // Labeled data for accuracy (loadEvalData), absent: no accuracy.
+  std::optional<ir::Tensor> evalX, evalY;
 };
 
-// Fills what it can; a part that cannot run (an op without a kernel, a model too big) is recorded
-// in `notMeasured` with the reason instead of failing the command. Usage errors (bad --eval-data)
-// are thrown.
+// Reads --eval-data/--eval-labels and checks them against each other (one array each, N rows and N
+// integer labels) before any work starts; kUsage otherwise.
+void loadEvalData(const std::string& dataPath, const std::string& labelsPath, MeasureOptions& options);
+
+// Fills what it can; a part that cannot run (an op without a kernel, a model too big, eval data
+// that does not fit the model) is recorded in `notMeasured` with the reason instead of failing
+// the command, whose output is already written.
 report::Measurements measureModels(const ir::Model& before, const ir::Model& after, const MeasureOptions& options);
 
 }  // namespace effdl::cli

@@ -1,0 +1,79 @@
+#include "optimize_job.h"
+
+#include "core/error.h"
+#include "ir/onnx_import.h"
+#include "report/model_summary.h"
+
+namespace fs = std::filesystem;
+
+namespace effdl::cli {
+namespace {
+
+report::PassRecord toRecord(const passes::StepReport& s) {
+  report::PassRecord r;
+  r.name = s.pass;
+  r.seconds = s.seconds;
+  r.nodesBefore = static_cast<int64_t>(s.nodesBefore);
+  r.nodesAfter = static_cast<int64_t>(s.nodesAfter);
+  r.counters = s.result.counters;
+  r.declined = s.result.declined;
+  r.notes = s.result.notes;
+  r.layerColumns = s.result.layerColumns;
+  r.layers = s.result.layers;
+  return r;
+}
+
+}  // namespace
+
+report::OptimizeReport optimizeModel(const OptimizeJob& job, const fs::path& input, const fs::path& output) {
+  auto model = ir::loadModel(input, job.loadOptions);
+  report::OptimizeReport rep;
+  rep.input = input.string();
+  rep.output = output.string();
+  rep.pipeline = job.pipeline.toSpec();
+  // Costs are counted with symbolic dims bound (1 unless --dim says otherwise), on copies
+  // loaded for that; the model the passes see keeps its symbolic dims.
+  ir::LoadOptions countOptions = job.loadOptions;
+  countOptions.defaultDimValue = 1;
+  rep.before = report::summarize(*ir::loadModel(input, countOptions), input);
+
+  passes::PassContext ctx;
+  ctx.limits = job.loadOptions;
+  ctx.seed = job.seed;
+  ctx.threads = job.threads;
+  ctx.calib = job.calib ? &*job.calib : nullptr;
+  passes::RunOptions run;
+  run.verify = job.verify;
+  run.reproducerDir = output.parent_path().empty() ? fs::path(".") : output.parent_path();
+  for (const auto& step : passes::runPipeline(*model, job.pipeline, ctx, run)) rep.passes.push_back(toRecord(step));
+
+  ir::saveModel(*model, output, job.saveOptions);
+  // "After" is measured on the written file, as any consumer will load it.
+  std::unique_ptr<ir::Model> written;
+  try {
+    written = ir::loadModel(output, countOptions);
+  } catch (const Error& e) {
+    std::error_code ec;
+    fs::remove(output, ec);
+    throwInternal(std::string("the optimized model does not load back (removed it; rerun with --verify to find "
+                              "the pass): ") + e.what());
+  }
+  rep.after = report::summarize(*written, output);
+  if (job.measureEnabled) rep.measured = measureModels(*ir::loadModel(input, countOptions), *written, job.measure);
+  for (const auto& g : report::evaluateGates(job.gates, rep)) rep.gates.push_back({g.gate.text, g.reason, g.value, g.failed});
+  return rep;
+}
+
+std::string failedGatesMessage(const report::OptimizeReport& r) {
+  size_t failed = 0;
+  std::string reasons;
+  for (const auto& g : r.gates)
+    if (g.failed) {
+      ++failed;
+      reasons += (reasons.empty() ? "" : "; ") + g.reason;
+    }
+  if (failed == 0) return "";
+  return std::to_string(failed) + " of " + std::to_string(r.gates.size()) + " --fail-if gates failed: " + reasons;
+}
+
+}  // namespace effdl::cli

@@ -236,7 +236,8 @@ Plan HashEmbeddings::plan(const EmbeddingTable& t, const std::vector<double>& co
                  " rows for " + std::to_string(n) + " kept ids and the hash buckets; raise the ratio or keep fewer");
     // A universal family bounds collisions only on average over (a, b); on a structured key set
     // (consecutive ids) one draw can load buckets unevenly. Draw kHashCandidates seeded pairs and
-    // keep the one with the fewest (frequency-)weighted collisions Σ_k (Σ_{i→k} w_i)² − Σ w_i².
+    // keep the one with the fewest colliding pairs Σ_k load_k². (Weighting this by frequency was
+    // worse: the padding id's bucket dominated the score and 321 of 4992 buckets stayed empty.)
     double bestScore = -1;
     uint64_t bestA = 0, bestB = 0;
     std::vector<double> mass(static_cast<size_t>(p.hashBuckets));
@@ -244,14 +245,10 @@ Plan HashEmbeddings::plan(const EmbeddingTable& t, const std::vector<double>& co
       p.a = 1 + (s = hashfit::mix64(s)) % (kPrime - 1);
       p.b = (s = hashfit::mix64(s)) % kPrime;
       std::fill(mass.begin(), mass.end(), 0.0);
-      double self = 0;
-      for (int64_t i = 0; i < v; ++i) {
-        if (std::binary_search(p.keep.begin(), p.keep.end(), static_cast<int32_t>(i))) continue;
-        const double w = weight.empty() ? 1.0 : weight[static_cast<size_t>(i)];
-        mass[static_cast<size_t>(plainHash(p, i))] += w;
-        self += w * w;
-      }
-      double score = -self;
+      for (int64_t i = 0; i < v; ++i)
+        if (!std::binary_search(p.keep.begin(), p.keep.end(), static_cast<int32_t>(i)))
+          mass[static_cast<size_t>(plainHash(p, i))] += 1;
+      double score = 0;
       for (double m : mass) score += m * m;
       if (bestScore < 0 || score < bestScore) {
         bestScore = score;
@@ -338,6 +335,8 @@ PassResult HashEmbeddings::run(ir::Model& model, PassContext& ctx) {
     std::string why;
     if (!o_.tables.empty() && std::find(o_.tables.begin(), o_.tables.end(), t.table->name()) == o_.tables.end())
       why = "not in tables";
+    else if (t.rows < 1 || t.dim < 1)
+      why = "empty table";
     else if (!opsetOk)
       why = "model opset below 12";
     else if (t.rows < o_.minRows)

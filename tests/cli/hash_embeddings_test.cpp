@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/npy.h"
+#include "json_schema.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -34,6 +35,8 @@ const nlohmann::json* hashPass(const nlohmann::json& report) {
 
 TEST_F(CliHashEmbeddings, ReportsTheTableAndStaysWithinTheBudget) {
   auto j = optimize("plain.onnx", "--hash-embeddings 0.25 --hash-keep-ids 0,1");
+  auto errors = validateJson(j, loadSchema("report.schema.json"));
+  EXPECT_TRUE(errors.empty()) << (errors.empty() ? std::string() : errors.front());
   const nlohmann::json* p = hashPass(j);
   ASSERT_NE(p, nullptr) << j.dump();
   EXPECT_EQ((*p)["counters"]["tables hashed"], 1);

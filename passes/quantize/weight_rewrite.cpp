@@ -98,6 +98,16 @@ std::vector<float> WeightRewriter::dequantizeWeight(ir::Node& n, const WeightLay
     Quantized q = perChannel ? quantizeAxis(span, l.outer, l.channels, l.inner, o_.reduceRange)
                              : quantizeAxis(span, static_cast<int64_t>(span.size()), 1, 1, o_.reduceRange);
     const size_t nScales = q.scales.size();
+    if (o_.simulate) {
+      std::vector<float> dq(q.q.size());
+      for (size_t e = 0; e < dq.size(); ++e)
+        dq[e] = q.q[e] * q.scales[nScales == 1 ? 0 : static_cast<size_t>((static_cast<int64_t>(e) / l.inner) % l.channels)];
+      out = constant(name + "_sim", ir::Tensor::fromVector(ir::DataType::kFloat, w.dims(), dq));
+      channelScales = std::move(q.scales);
+      done_[{outermost(wv), key}] = {out, channelScales};
+      n.setInput(1, out);
+      return channelScales;
+    }
     ir::Value* qv = constant(name + "_q", ir::Tensor::fromVector(ir::DataType::kInt8, w.dims(), q.q));
     ir::Value* sv = constant(name + "_scale", scalarOrVector(q.scales));
     std::vector<int8_t> zeros(nScales, 0);
@@ -146,6 +156,12 @@ void WeightRewriter::dequantizeBias(ir::Node& n, float sx, const std::vector<flo
   std::vector<float> scales(b.values<float>().size());
   for (size_t i = 0; i < scales.size(); ++i) scales[i] = sx * (sw.size() == 1 ? sw[0] : sw[i]);
   const std::string name = baseName(bv);
+  if (o_.simulate) {
+    std::vector<float> dq(q.size());
+    for (size_t i = 0; i < dq.size(); ++i) dq[i] = static_cast<float>(static_cast<double>(q[i]) * scales[i]);
+    n.setInput(2, constant(name + "_sim", ir::Tensor::fromVector(ir::DataType::kFloat, b.dims(), dq)));
+    return;
+  }
   ir::Value* qv = constant(name + "_q", ir::Tensor::fromVector(ir::DataType::kInt32, b.dims(), q));
   const bool vec = sw.size() > 1;
   ir::Value* sv = constant(name + "_scale", vec ? ir::Tensor::fromVector(ir::DataType::kFloat,
@@ -165,6 +181,14 @@ bool WeightRewriter::quantizeGather(ir::Node& n) {
   }
   const ir::Value* tv = n.input(0);
   const std::string name = baseName(tv);
+  if (o_.simulate) {
+    const int64_t rows = t->dims()[0], dim = t->dims()[1];
+    Quantized q = quantizeAxis(t->values<float>(), 1, rows, dim, o_.reduceRange);
+    std::vector<float> dq(q.q.size());
+    for (size_t e = 0; e < dq.size(); ++e) dq[e] = q.q[e] * q.scales[e / static_cast<size_t>(dim)];
+    n.setInput(0, constant(name + "_sim", ir::Tensor::fromVector(ir::DataType::kFloat, {rows, dim}, dq)));
+    return true;
+  }
   auto& [qv, sv] = doneGather_[outermost(tv)];
   if (!qv) {
     const int64_t rows = t->dims()[0], dim = t->dims()[1];

@@ -30,6 +30,9 @@ struct WeightOptions {
   bool perChannel = true;
   bool reduceRange = false;
   int64_t blockSize = 0;  // > 0: per-block scales (Cast/Mul/Reshape: DequantizeLinear ≤ opset 17 has no blocks)
+  // Float constants holding the dequantized values instead of int8 + DequantizeLinear: a model
+  // any float runtime runs with the same rounding error (sensitivity analysis).
+  bool simulate = false;
 };
 
 // Edits the model, remembering what it already made so a weight shared by several nodes is

@@ -270,6 +270,28 @@ TEST(QuantizeStatic, SignedActivationsAreSymmetricAndKeepRelu) {
   EXPECT_EQ(countOf(out, "int8 x_zp = {0}"), 1u) << out;
 }
 
+TEST(QuantizeStatic, ReportsPerLayerSqnrAndAutoExcludeKeepsTheWorstLayersFloat) {
+  auto m = parse(kConvReluConv);
+  auto r = runFirst(*m, "quantize{mode=static}", "random:4");
+  ASSERT_EQ(r.layerColumns, std::vector<std::string>{"sqnr_db"});
+  ASSERT_EQ(r.layers.size(), 2u);  // the two Convs, named by their outputs
+  EXPECT_EQ(r.layers[0].first, "c");
+  EXPECT_EQ(r.layers[1].first, "y");
+  for (const auto& [name, values] : r.layers) {
+    EXPECT_GT(values[0], 10.0) << name;  // int8 keeps well above 10 dB on these weights
+    EXPECT_LT(values[0], 200.0) << name;
+  }
+  const std::string worst = r.layers[0].second[0] < r.layers[1].second[0] ? "c" : "y";
+
+  auto k = parse(kConvReluConv);
+  auto rk = runFirst(*k, "quantize{mode=static,auto-exclude=1}", "random:4");
+  EXPECT_EQ(rk.counter("layers kept float (--quantize-auto-exclude)"), 1);
+  EXPECT_EQ(rk.counter("weights int8 per channel"), 1);
+  // The excluded layer's weight stays a float initializer feeding its Conv directly.
+  const std::string out = print(*k);
+  EXPECT_NE(out.find(worst == "c" ? "_dq, w1, b1)" : "_dq_1, w2, b2)"), std::string::npos) << out;
+}
+
 TEST(QuantizeStatic, SameInputsGiveTheSameModel) {
   for (const char* method : {"minmax", "percentile", "entropy"}) {
     auto a = parse(kConvReluConv), b = parse(kConvReluConv);

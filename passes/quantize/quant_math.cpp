@@ -80,16 +80,4 @@ std::vector<int32_t> quantizeBias(std::span<const float> b, float sx, std::span<
   return q;
 }
 
-double sqnrDb(std::span<const float> ref, std::span<const float> approx) {
-  double sig = 0, noise = 0;
-  for (size_t i = 0; i < ref.size() && i < approx.size(); ++i) {
-    double r = ref[i], d = static_cast<double>(ref[i]) - approx[i];
-    sig += r * r;
-    noise += d * d;
-  }
-  if (noise <= 0) return 200.0;
-  if (sig <= 0) return -200.0;
-  return std::min(200.0, 10.0 * std::log10(sig / noise));
-}
-
 }  // namespace effdl::passes::quant

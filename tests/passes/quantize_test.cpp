@@ -314,6 +314,22 @@ TEST(Quantize, BadOptionsAreUsageErrors) {
   expectError([&] { runPass(*m, "quantize{block-size=1}"); }, ErrorKind::kUsage, "block-size");
 }
 
+TEST(Quantize, AlreadyQuantizedPartsAreLeftAsTheyAreAndSaid) {
+  const char* text = R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[1,2] x) => (float[1,2] y) <int8[2,2] wq = {1, 2, 3, 4}, float s = {0.5}>
+    {
+      w = DequantizeLinear (wq, s)
+      y = MatMul (x, w)
+    })";
+  auto m = parse(text);
+  auto r = runFirst(*m, "quantize{mode=weight-only}");
+  EXPECT_EQ(print(*m), canonical(text));
+  EXPECT_FALSE(r.changed);
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].find("already (partly) quantized: 1 quantization ops"), std::string::npos) << r.notes[0];
+}
+
 TEST(Quantize, OldOpsetIsUnsupported) {
   auto m = parse(R"(
     <ir_version: 7, opset_import: ["" : 11]>

@@ -58,5 +58,17 @@ TEST(CliQuantize, DynamicSaysConvStaysFloat) {
   EXPECT_NE(j["passes"][2]["notes"].dump().find("Conv/ConvTranspose kept float"), std::string::npos);
 }
 
+TEST(CliQuantize, ExcludeOpTypesTakesACommaSeparatedList) {
+  TempDir dir;
+  auto r = runEffdl("optimize '" + kModel + "' -o '" + (dir / "q.onnx").string() +
+                    "' --quantize weight-only --quantize-exclude-op-types Gemm,Conv --bench-iters 0 "
+                    "--fidelity-samples 0 --json");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["passes"][2]["counters"]["nodes kept float (--quantize-exclude-op-types)"], 4);
+  // Nothing was quantized: only BatchNormalization folding shrinks the file a little.
+  EXPECT_GT(j["after"]["file_bytes"].get<double>(), 0.9 * j["before"]["file_bytes"].get<double>());
+}
+
 }  // namespace
 }  // namespace effdl::test

@@ -23,6 +23,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 EFFDL = ROOT / "build-cc" / "effdl"
+# The binary that times models in effdl's runtime (fp32 and quantized alike); override with
+# EFFDL_BENCH_BIN, e.g. a build whose runtime has the int8 kernels before they reach this tree.
+BENCH = Path(os.environ.get("EFFDL_BENCH_BIN", EFFDL))
 ORT = ROOT / "scripts" / "ort" / "ort_run.js"
 ZOO = Path("/tmp/effdl-zoo")
 M = ROOT / "models"
@@ -43,7 +46,7 @@ def quantize(model, out, flags):
 
 
 def effdl_p50(model, iters):
-    p = run([EFFDL, "bench", model, "--threads", "1", "--iters", iters, "--warmup", "3", "--json"], check=False)
+    p = run([BENCH, "bench", model, "--threads", "1", "--iters", iters, "--warmup", "3", "--json"], check=False)
     if p.returncode != 0:
         return None, (p.stderr.strip().splitlines() or ["failed"])[-1]
     return json.loads(p.stdout)["latency_ms"]["p50"], ""
@@ -101,6 +104,7 @@ def main():
     head = ("model", "mode", "size", "acc fp32->q", "cos", "ORT p50 fp32/q ms", "ratio", "effdl p50 fp32/q ms",
             "ratio", "tool s", "/100 inf")
     lines = []
+    print(f"# effdl runtime timings: {BENCH}", file=sys.stderr)
     for name, model, flags, labels in rows:
         mode = flags[1]
         out = tmp / f"{name}_{mode}.onnx"

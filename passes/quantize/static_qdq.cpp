@@ -204,13 +204,13 @@ ir::Value* fakeQuant(ir::Graph& g, ir::Value* v, const ActParams& ap, bool u8, i
   };
   ir::Value* s = scalar("_s", ap.scale);
   ir::Value* z = scalar("_z", static_cast<float>(ap.zeroPoint));
-  ir::Value* d = g.createNode("Div", {v, s}, {v->name() + "_div"}, before)->output(0);
-  ir::Value* rd = g.createNode("Round", {d}, {v->name() + "_round"}, before)->output(0);
-  ir::Value* a = g.createNode("Add", {rd, z}, {v->name() + "_shift"}, before)->output(0);
-  ir::Value* c = g.createNode("Clip", {a, scalar("_lo", u8 ? 0.0f : -128.0f), scalar("_hi", u8 ? 255.0f : 127.0f)},
+  ir::Value* d = createNamed(g, "Div", {v, s}, {v->name() + "_div"}, before)->output(0);
+  ir::Value* rd = createNamed(g, "Round", {d}, {v->name() + "_round"}, before)->output(0);
+  ir::Value* a = createNamed(g, "Add", {rd, z}, {v->name() + "_shift"}, before)->output(0);
+  ir::Value* c = createNamed(g, "Clip", {a, scalar("_lo", u8 ? 0.0f : -128.0f), scalar("_hi", u8 ? 255.0f : 127.0f)},
                               {v->name() + "_clip"}, before)->output(0);
-  ir::Value* sb = g.createNode("Sub", {c, z}, {v->name() + "_unshift"}, before)->output(0);
-  return g.createNode("Mul", {sb, s}, {v->name() + "_fq"}, before)->output(0);
+  ir::Value* sb = createNamed(g, "Sub", {c, z}, {v->name() + "_unshift"}, before)->output(0);
+  return createNamed(g, "Mul", {sb, s}, {v->name() + "_fq"}, before)->output(0);
 }
 
 // Edits `g` as `plan` says: folds, Q/DQ (or fake quantization when simulating), weights, biases,
@@ -270,13 +270,13 @@ void rewrite(ir::Graph& g, const Plan& plan, const ParamMap& byName, const Quant
                                                                              std::vector<uint8_t>{static_cast<uint8_t>(ap.zeroPoint)}))
                        : w.constant(v->name() + "_zp", ir::Tensor::fromVector(ir::DataType::kInt8, {},
                                                                              std::vector<int8_t>{static_cast<int8_t>(ap.zeroPoint)}));
-    ir::Node* q = g.createNode("QuantizeLinear", {v, s, z}, {v->name() + "_q"}, first);
+    ir::Node* q = createNamed(g, "QuantizeLinear", {v, s, z}, {v->name() + "_q"}, first);
     ir::ValueType qt = v->type();
     qt.kind = ir::ValueType::Kind::kTensor;
     qt.elemType = qType;
     q->output(0)->setType(qt);
     for (const ir::Use& u : uses) {
-      ir::Node* dq = g.createNode("DequantizeLinear", {q->output(0), s, z}, {v->name() + "_dq"}, u.node);
+      ir::Node* dq = createNamed(g, "DequantizeLinear", {q->output(0), s, z}, {v->name() + "_dq"}, u.node);
       dq->output(0)->setType(v->type());
       u.node->setInput(static_cast<size_t>(u.index), dq->output(0));
     }

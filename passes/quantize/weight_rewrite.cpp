@@ -87,10 +87,10 @@ std::vector<float> WeightRewriter::dequantizeWeight(ir::Node& n, const WeightLay
                                                                      {l.blockOuter, nb, 1, l.blockInner}, q.scales));
     ir::Value* shape = constant(name + "_shape", ir::Tensor::fromVector(ir::DataType::kInt64,
                                                                         {static_cast<int64_t>(w.rank())}, w.dims()));
-    ir::Node* cast = g_.createNode("Cast", {qv}, {name + "_f"}, &n);
+    ir::Node* cast = createNamed(g_, "Cast", {qv}, {name + "_f"}, &n);
     cast->setAttr(ir::Attribute::makeInt("to", static_cast<int64_t>(ir::DataType::kFloat)));
-    ir::Node* mul = g_.createNode("Mul", {cast->output(0), sv}, {name + "_blocks"}, &n);
-    ir::Node* reshape = g_.createNode("Reshape", {mul->output(0), shape}, {name + "_dq"}, &n);
+    ir::Node* mul = createNamed(g_, "Mul", {cast->output(0), sv}, {name + "_blocks"}, &n);
+    ir::Node* reshape = createNamed(g_, "Reshape", {mul->output(0), shape}, {name + "_dq"}, &n);
     out = reshape->output(0);
     r_.count("weights int8 per block");
   } else {
@@ -114,7 +114,7 @@ std::vector<float> WeightRewriter::dequantizeWeight(ir::Node& n, const WeightLay
     ir::Value* zv = constant(name + "_zp", nScales == 1 ? ir::Tensor::fromVector(ir::DataType::kInt8, {}, zeros)
                                                         : ir::Tensor::fromVector(ir::DataType::kInt8,
                                                                                  {static_cast<int64_t>(nScales)}, zeros));
-    ir::Node* dq = g_.createNode("DequantizeLinear", {qv, sv, zv}, {name + "_dq"}, &n);
+    ir::Node* dq = createNamed(g_, "DequantizeLinear", {qv, sv, zv}, {name + "_dq"}, &n);
     if (nScales > 1) dq->setAttr(ir::Attribute::makeInt("axis", l.axis));
     out = dq->output(0);
     channelScales = std::move(q.scales);
@@ -167,7 +167,7 @@ void WeightRewriter::dequantizeBias(ir::Node& n, float sx, const std::vector<flo
   ir::Value* sv = constant(name + "_scale", vec ? ir::Tensor::fromVector(ir::DataType::kFloat,
                                                                         {static_cast<int64_t>(scales.size())}, scales)
                                                 : ir::Tensor::fromVector(ir::DataType::kFloat, {}, std::vector<float>{scales[0]}));
-  ir::Node* dq = g_.createNode("DequantizeLinear", {qv, sv}, {name + "_dq"}, &n);
+  ir::Node* dq = createNamed(g_, "DequantizeLinear", {qv, sv}, {name + "_dq"}, &n);
   if (vec) dq->setAttr(ir::Attribute::makeInt("axis", 0));
   n.setInput(2, dq->output(0));
   r_.count("biases int32");
@@ -196,11 +196,11 @@ bool WeightRewriter::quantizeGather(ir::Node& n) {
     qv = constant(name + "_q", ir::Tensor::fromVector(ir::DataType::kInt8, {rows, dim}, q.q));
     sv = constant(name + "_row_scale", ir::Tensor::fromVector(ir::DataType::kFloat, {rows, 1}, q.scales));
   }
-  ir::Node* gq = g_.createNode("Gather", {qv, n.input(1)}, {name + "_rows_q"}, &n);
-  ir::Node* gs = g_.createNode("Gather", {sv, n.input(1)}, {name + "_rows_scale"}, &n);
-  ir::Node* cast = g_.createNode("Cast", {gq->output(0)}, {name + "_rows_f"}, &n);
+  ir::Node* gq = createNamed(g_, "Gather", {qv, n.input(1)}, {name + "_rows_q"}, &n);
+  ir::Node* gs = createNamed(g_, "Gather", {sv, n.input(1)}, {name + "_rows_scale"}, &n);
+  ir::Node* cast = createNamed(g_, "Cast", {gq->output(0)}, {name + "_rows_f"}, &n);
   cast->setAttr(ir::Attribute::makeInt("to", static_cast<int64_t>(ir::DataType::kFloat)));
-  ir::Node* mul = g_.createNode("Mul", {cast->output(0), gs->output(0)}, {name + "_rows"}, &n);
+  ir::Node* mul = createNamed(g_, "Mul", {cast->output(0), gs->output(0)}, {name + "_rows"}, &n);
   if (!g_.canReplaceAllUses(n.output(0), mul->output(0))) {
     r_.decline("Gather output cannot be redirected");
     for (ir::Node* x : {mul, cast, gs, gq}) g_.eraseNode(x);

@@ -70,4 +70,12 @@ class WeightRewriter {
 
 bool isDefaultDomain(const ir::Node& n);
 
+// Graph::createNode, naming the node after its first output so errors and profiles can name it.
+inline ir::Node* createNamed(ir::Graph& g, const std::string& op, const std::vector<ir::Value*>& inputs,
+                             const std::vector<std::string>& outputHints, ir::Node* before = nullptr) {
+  ir::Node* n = g.createNode(op, inputs, outputHints, before);
+  if (n->output(0)) n->setName(n->output(0)->name());
+  return n;
+}
+
 }  // namespace effdl::passes::quant

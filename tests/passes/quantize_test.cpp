@@ -302,6 +302,20 @@ TEST(QuantizeStatic, SameInputsGiveTheSameModel) {
   }
 }
 
+TEST(Quantize, EveryModeIsDeterministic) {
+  for (const char* mode : {"weight-only", "dynamic", "fp16", "static"}) {
+    auto a = parse(kConvReluConv), b = parse(kConvReluConv);
+    const std::string spec = std::string("quantize{mode=") + mode + ",per-channel=false},eliminate-dead";
+    runFirst(*a, spec, "random:2");
+    runFirst(*b, spec, "random:2");
+    EXPECT_EQ(print(*a), print(*b)) << mode;
+    auto base = parse(kConvReluConv);
+    runPass(*base, "eliminate-dead");
+    if (std::string(mode) == "dynamic") EXPECT_EQ(print(*a), print(*base)) << "dynamic keeps Conv float";
+    else EXPECT_NE(print(*a), print(*base)) << mode;
+  }
+}
+
 TEST(QuantizeStatic, WithoutCalibrationDataIsAUsageErrorNamingCalib) {
   auto m = parse(kConvReluConv);
   expectError([&] { runPass(*m, "quantize{mode=static}"); }, ErrorKind::kUsage, "--calib");

@@ -132,6 +132,25 @@ TEST(QuantizeWeightOnly, ExcludedNodesAndOpTypesStayFloat) {
   EXPECT_FALSE(r.changed);
 }
 
+TEST(QuantizeWeightOnly, KeepIoFloatKeepsTheFirstAndLastLayers) {
+  auto m = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[1,2] x) => (float[1,2] y)
+       <float[2,2] w1 = {1.0, 2.0, 3.0, 4.0}, float[2,2] w2 = {1.0, 2.0, 3.0, 4.0}, float[2,2] w3 = {1.0, 0.0, 0.0, 1.0}>
+    {
+      h = MatMul (x, w1)
+      k = MatMul (h, w2)
+      y = MatMul (k, w3)
+    })");
+  auto r = runFirst(*m, "quantize{mode=weight-only,keep-io-float=true}");
+  EXPECT_EQ(r.counter("nodes kept float (--quantize-keep-io-float)"), 2);
+  EXPECT_EQ(r.counter("weights int8 per channel"), 1);
+  const std::string out = print(*m);
+  EXPECT_NE(out.find("MatMul(x, w1)"), std::string::npos) << out;
+  EXPECT_NE(out.find("MatMul(h, w2_dq)"), std::string::npos) << out;
+  EXPECT_NE(out.find("MatMul(k, w3)"), std::string::npos) << out;
+}
+
 // ---------------------------------------------------------------- dynamic
 
 // Gemm transB=1, alpha=2: W^T = {{1,-4},{2,0.5}}; columns {1,2}, {-4,0.5} -> s = {2, 4} / 127,

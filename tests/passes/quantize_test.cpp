@@ -80,6 +80,19 @@ TEST(QuantizeWeightOnly, GatherTableIsInt8PerRowDequantizedAfterTheGather) {
   EXPECT_EQ(r.counter("embedding tables int8 per row"), 1);
 }
 
+// Reduce-range: 7-bit weights, s[n] = max|w| / 63 (0.5 / float(1/63) is just under 31.5).
+TEST(QuantizeWeightOnly, ReduceRangeUsesSevenBits) {
+  auto m = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[1,2] x) => (float[1,3] y) <float[2,3] w = {1.0, 2.0, -4.0, 0.5, -1.0, 2.0}>
+    {
+      y = MatMul (x, w)
+    })");
+  runFirst(*m, "quantize{mode=weight-only,reduce-range=true}");
+  auto q = m->graph->findValue("w_q")->initializer().values<int8_t>();
+  EXPECT_EQ(std::vector<int8_t>(q.begin(), q.end()), (std::vector<int8_t>{63, 63, -63, 31, -31, 31}));
+}
+
 // Blocks of 2 along K: {1,-2} s = 2/127, {0.5,0.25} s = 0.5/127. DequantizeLinear of opset 17
 // has no blocks, so Cast/Mul/Reshape.
 TEST(QuantizeWeightOnly, BlockSizeGivesOneScalePerBlockAlongK) {

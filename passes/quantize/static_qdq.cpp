@@ -321,6 +321,14 @@ constexpr size_t kSensitivitySamples = 8;
 std::vector<LayerError> layerErrors(const ir::Model& model, const QuantizeOptions& o, const NodeFilter& f,
                                     const ParamMap& params, PassContext& ctx, PassResult& r) {
   if (model.graph->numNodes() == 0) return {};
+  // Two in-memory copies go through one protobuf message (2 GiB limit) and cost twice the weights.
+  uint64_t weightBytes = 0;
+  for (const ir::Value* v : model.graph->initializers()) weightBytes += v->initializer().nbytes();
+  if (weightBytes > (uint64_t{1} << 30)) {
+    r.notes.push_back("static: per-layer SQNR skipped: weights above 1 GiB");
+    if (o.autoExclude > 0) throwUnsupported("quantize: --quantize-auto-exclude needs the per-layer SQNR, skipped for models with more than 1 GiB of weights");
+    return {};
+  }
   const std::string bytes = ir::serializeModel(model);
   auto ref = ir::loadModelFromBytes(bytes.data(), bytes.size(), ".", "float copy");
   auto sim = ir::loadModelFromBytes(bytes.data(), bytes.size(), ".", "simulated copy");

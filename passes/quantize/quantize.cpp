@@ -44,8 +44,9 @@ PassResult Quantize::run(ir::Model& model, PassContext& ctx) {
   int64_t quantizedOps = 0, otherDomain = 0;
   ir::forEachNodeRecursive(*model.graph, [&](const ir::Node& n) {
     if (!n.domain().empty() && n.domain() != "ai.onnx") ++otherDomain;
-    else if (n.opType() == "QuantizeLinear" || n.opType() == "DequantizeLinear" || n.opType() == "DynamicQuantizeLinear" ||
-             n.opType().rfind("QLinear", 0) == 0 || n.opType() == "MatMulInteger" || n.opType() == "ConvInteger")
+    else if (n.opType() == "QuantizeLinear" || n.opType() == "DequantizeLinear" ||
+             n.opType() == "DynamicQuantizeLinear" || n.opType().rfind("QLinear", 0) == 0 ||
+             n.opType() == "MatMulInteger" || n.opType() == "ConvInteger")
       ++quantizedOps;
   });
   quant::NodeFilter filter(o_);

@@ -22,12 +22,12 @@
 #include "eval/sample_set.h"
 #include "ir/onnx_export.h"
 #include "ir/onnx_import.h"
-#include "runtime/session.h"
 #include "passes/common/activation_tap.h"
 #include "passes/quantize/quant_math.h"
 #include "passes/quantize/quantize_modes.h"
 #include "passes/quantize/range_observer.h"
 #include "passes/quantize/weight_rewrite.h"
+#include "runtime/session.h"
 
 namespace effdl::passes::quant {
 namespace {
@@ -73,7 +73,7 @@ struct Plan {
   std::vector<ir::Value*> tensors;  // to quantize, in graph order
   std::set<const ir::Value*> member;
   std::map<const ir::Value*, ir::Node*> folds;               // y -> Relu/Clip folded into y's range
-  std::map<const ir::Value*, const ir::Value*> alias;         // folded activation output -> y
+  std::map<const ir::Value*, const ir::Value*> alias;        // folded activation output -> y
   std::map<const ir::Value*, const ir::Value*> sameScaleAs;  // data-movement output -> its input
   std::vector<ir::Node*> cores;
   std::set<const ir::Node*> marked;
@@ -109,8 +109,10 @@ Plan makePlan(ir::Graph& g, const QuantizeOptions& o, const NodeFilter& f, PassR
     const std::string& op = n->opType();
     const ir::Tensor* w = floatConstant(n->input(1));
     bool ok = isFloatActivation(n->input(0));
-    if (w) ok = ok && weightLayout(*n, *w).has_value();
-    else ok = ok && op == "MatMul" && isFloatActivation(n->input(1));
+    if (w)
+      ok = ok && weightLayout(*n, *w).has_value();
+    else
+      ok = ok && op == "MatMul" && isFloatActivation(n->input(1));
     if (op == "Gemm" && n->input(2) && !floatConstant(n->input(2))) ok = false;
     if (!ok) {
       r.decline(op + ": input/weight layout not quantizable");
@@ -141,8 +143,10 @@ Plan makePlan(ir::Graph& g, const QuantizeOptions& o, const NodeFilter& f, PassR
           if (in->initializer().dtype() == ir::DataType::kFloat) all = false;  // float constant operand
           continue;
         }
-        if (p.has(in)) any = true;
-        else if (in->type().elemType != ir::DataType::kInt64) all = false;
+        if (p.has(in))
+          any = true;
+        else if (in->type().elemType != ir::DataType::kInt64)
+          all = false;
       }
       if (!all || !any) continue;
       if (!NodeFilter(o).eligible(*n, r)) {
@@ -208,7 +212,8 @@ ir::Value* fakeQuant(ir::Graph& g, ir::Value* v, const ActParams& ap, bool u8, i
   ir::Value* rd = createNamed(g, "Round", {d}, {v->name() + "_round"}, before)->output(0);
   ir::Value* a = createNamed(g, "Add", {rd, z}, {v->name() + "_shift"}, before)->output(0);
   ir::Value* c = createNamed(g, "Clip", {a, scalar("_lo", u8 ? 0.0f : -128.0f), scalar("_hi", u8 ? 255.0f : 127.0f)},
-                              {v->name() + "_clip"}, before)->output(0);
+                             {v->name() + "_clip"}, before)
+                     ->output(0);
   ir::Value* sb = createNamed(g, "Sub", {c, z}, {v->name() + "_unshift"}, before)->output(0);
   return createNamed(g, "Mul", {sb, s}, {v->name() + "_fq"}, before)->output(0);
 }
@@ -223,9 +228,12 @@ void rewrite(ir::Graph& g, const Plan& plan, const ParamMap& byName, const Quant
     const ir::Value* src = it != plan.sameScaleAs.end() ? it->second : v;
     // Chains (MaxPool -> Flatten) resolve in order: the source was assigned before.
     auto known = params.find(src);
-    if (known != params.end()) params[v] = known->second;
-    else if (byName.count(src->name())) params[v] = byName.at(src->name());
-    else params[v] = ActParams{};
+    if (known != params.end())
+      params[v] = known->second;
+    else if (byName.count(src->name()))
+      params[v] = byName.at(src->name());
+    else
+      params[v] = ActParams{};
   }
   // The scale of each core op's quantized input, read before the edits below.
   std::map<const ir::Node*, float> inputScale;
@@ -264,12 +272,15 @@ void rewrite(ir::Graph& g, const Plan& plan, const ParamMap& byName, const Quant
       for (const ir::Use& u : uses) u.node->setInput(static_cast<size_t>(u.index), fq);
       continue;
     }
-    ir::Value* s = w.constant(v->name() + "_scale", ir::Tensor::fromVector(ir::DataType::kFloat, {}, std::vector<float>{ap.scale}));
+    ir::Value* s = w.constant(v->name() + "_scale",
+                              ir::Tensor::fromVector(ir::DataType::kFloat, {}, std::vector<float>{ap.scale}));
     ir::Value* z = o.activationU8
-                       ? w.constant(v->name() + "_zp", ir::Tensor::fromVector(ir::DataType::kUint8, {},
-                                                                             std::vector<uint8_t>{static_cast<uint8_t>(ap.zeroPoint)}))
-                       : w.constant(v->name() + "_zp", ir::Tensor::fromVector(ir::DataType::kInt8, {},
-                                                                             std::vector<int8_t>{static_cast<int8_t>(ap.zeroPoint)}));
+                       ? w.constant(v->name() + "_zp",
+                                    ir::Tensor::fromVector(ir::DataType::kUint8, {},
+                                                           std::vector<uint8_t>{static_cast<uint8_t>(ap.zeroPoint)}))
+                       : w.constant(v->name() + "_zp",
+                                    ir::Tensor::fromVector(ir::DataType::kInt8, {},
+                                                           std::vector<int8_t>{static_cast<int8_t>(ap.zeroPoint)}));
     ir::Node* q = createNamed(g, "QuantizeLinear", {v, s, z}, {v->name() + "_q"}, first);
     ir::ValueType qt = v->type();
     qt.kind = ir::ValueType::Kind::kTensor;
@@ -294,7 +305,8 @@ void rewrite(ir::Graph& g, const Plan& plan, const ParamMap& byName, const Quant
     const ir::Tensor* b = floatConstant(n->input(2));
     if (!b) continue;
     auto sx = inputScale.find(n);
-    const bool gemmOk = n->opType() != "Gemm" || (n->attrFloat("beta", 1.0f) == 1.0f && n->attrFloat("alpha", 1.0f) == 1.0f);
+    const bool gemmOk =
+        n->opType() != "Gemm" || (n->attrFloat("beta", 1.0f) == 1.0f && n->attrFloat("alpha", 1.0f) == 1.0f);
     const int64_t nb = b->numel();
     if (sx != inputScale.end() && gemmOk && b->rank() == 1 && (sw.size() == 1 || static_cast<int64_t>(sw.size()) == nb))
       w.dequantizeBias(*n, sx->second, sw);
@@ -326,7 +338,10 @@ std::vector<LayerError> layerErrors(const ir::Model& model, const QuantizeOption
   for (const ir::Value* v : model.graph->initializers()) weightBytes += v->initializer().nbytes();
   if (weightBytes > (uint64_t{1} << 30)) {
     r.notes.push_back("static: per-layer SQNR skipped: weights above 1 GiB");
-    if (o.autoExclude > 0) throwUnsupported("quantize: --quantize-auto-exclude needs the per-layer SQNR, skipped for models with more than 1 GiB of weights");
+    if (o.autoExclude > 0)
+      throwUnsupported(
+          "quantize: --quantize-auto-exclude needs the per-layer SQNR, skipped for models with more than 1 GiB of "
+          "weights");
     return {};
   }
   const std::string bytes = ir::serializeModel(model);
@@ -379,7 +394,9 @@ std::vector<LayerError> layerErrors(const ir::Model& model, const QuantizeOption
     }
   }
   for (size_t i = 0; i < kept.size(); ++i)
-    kept[i].sqnrDb = noise[i] <= 0 ? 200.0 : signal[i] <= 0 ? -200.0 : std::min(200.0, 10.0 * std::log10(signal[i] / noise[i]));
+    kept[i].sqnrDb = noise[i] <= 0    ? 200.0
+                     : signal[i] <= 0 ? -200.0
+                                      : std::min(200.0, 10.0 * std::log10(signal[i] / noise[i]));
   r.notes.push_back("static: per-layer SQNR measured on " + std::to_string(n) + " calibration sample(s)");
   return kept;
 }
@@ -388,8 +405,9 @@ std::vector<LayerError> layerErrors(const ir::Model& model, const QuantizeOption
 
 PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f, PassContext& ctx) {
   if (!ctx.calib)
-    throwUsage("quantize static needs calibration data: give --calib DIR (or --calib random:N for seeded random "
-               "inputs)");
+    throwUsage(
+        "quantize static needs calibration data: give --calib DIR (or --calib random:N for seeded random "
+        "inputs)");
   PassResult r;
   ir::Graph& g = *model.graph;
   PassResult planNotes;
@@ -403,7 +421,8 @@ PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const Node
     r.layerColumns = {"sqnr_db"};
     for (const LayerError& e : errors) r.layers.push_back({e.layer, {e.sqnrDb}});
     std::vector<LayerError> sorted = errors;
-    std::stable_sort(sorted.begin(), sorted.end(), [](const LayerError& a, const LayerError& b) { return a.sqnrDb < b.sqnrDb; });
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const LayerError& a, const LayerError& b) { return a.sqnrDb < b.sqnrDb; });
     std::string list;
     for (size_t i = 0; i < sorted.size() && i < 10; ++i) {
       char buf[32];
@@ -414,16 +433,19 @@ PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const Node
     for (size_t i = 0; i < sorted.size() && i < static_cast<size_t>(o.autoExclude); ++i) worst.insert(sorted[i].output);
   }
   PassResult planResult;
-  if (!worst.empty()) plan = makePlan(g, o, f, planResult, worst);
-  else planResult = planNotes;
+  if (!worst.empty())
+    plan = makePlan(g, o, f, planResult, worst);
+  else
+    planResult = planNotes;
   r.merge(planResult);
   rewrite(g, plan, params, o, f, r, /*simulate=*/false);
   r.changed = !r.counters.empty();
   r.notes.push_back("static: calibrated on " + ctx.calib->describe() + " (" +
-                    (o.calibMethod == CalibMethod::kMinMax ? "minmax" :
-                     o.calibMethod == CalibMethod::kEntropy ? "entropy" : "percentile") + ")");
-  if (ctx.calib->isRandom())
-    r.notes.push_back("static: calibrated on random inputs; ranges may not match real data");
+                    (o.calibMethod == CalibMethod::kMinMax    ? "minmax"
+                     : o.calibMethod == CalibMethod::kEntropy ? "entropy"
+                                                              : "percentile") +
+                    ")");
+  if (ctx.calib->isRandom()) r.notes.push_back("static: calibrated on random inputs; ranges may not match real data");
   return r;
 }
 

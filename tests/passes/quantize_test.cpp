@@ -149,7 +149,8 @@ TEST(QuantizeWeightOnly, KeepIoFloatKeepsTheFirstAndLastLayers) {
   auto m = parse(R"(
     <ir_version: 8, opset_import: ["" : 17]>
     g (float[1,2] x) => (float[1,2] y)
-       <float[2,2] w1 = {1.0, 2.0, 3.0, 4.0}, float[2,2] w2 = {1.0, 2.0, 3.0, 4.0}, float[2,2] w3 = {1.0, 0.0, 0.0, 1.0}>
+       <float[2,2] w1 = {1.0, 2.0, 3.0, 4.0}, float[2,2] w2 = {1.0, 2.0, 3.0, 4.0},
+        float[2,2] w3 = {1.0, 0.0, 0.0, 1.0}>
     {
       h = MatMul (x, w1)
       k = MatMul (h, w2)
@@ -343,8 +344,10 @@ TEST(Quantize, EveryModeIsDeterministic) {
     EXPECT_EQ(print(*a), print(*b)) << mode;
     auto base = parse(kConvReluConv);
     runPass(*base, "eliminate-dead");
-    if (std::string(mode) == "dynamic") EXPECT_EQ(print(*a), print(*base)) << "dynamic keeps Conv float";
-    else EXPECT_NE(print(*a), print(*base)) << mode;
+    if (std::string(mode) == "dynamic")
+      EXPECT_EQ(print(*a), print(*base)) << "dynamic keeps Conv float";
+    else
+      EXPECT_NE(print(*a), print(*base)) << mode;
   }
 }
 

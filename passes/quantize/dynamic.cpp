@@ -64,19 +64,20 @@ PassResult quantizeDynamic(ir::Model& model, const QuantizeOptions& o, const Nod
     ir::Node*& dql = quantizedInputs[x];
     if (!dql) {
       // Right after x's producer (or first in the graph for a graph input), so every reader sees it.
-      dql = g.createNode("DynamicQuantizeLinear", {x}, {x->name() + "_q", x->name() + "_scale", x->name() + "_zp"}, n);
+      dql =
+          createNamed(g, "DynamicQuantizeLinear", {x}, {x->name() + "_q", x->name() + "_scale", x->name() + "_zp"}, n);
       r.count("activations quantized at run time");
     }
     const std::string base = n->output(0)->name();
-    ir::Node* mmi = g.createNode("MatMulInteger", {dql->output(0), wq.q, dql->output(2)}, {base + "_i32"}, n);
-    ir::Node* cast = g.createNode("Cast", {mmi->output(0)}, {base + "_f"}, n);
+    ir::Node* mmi = createNamed(g, "MatMulInteger", {dql->output(0), wq.q, dql->output(2)}, {base + "_i32"}, n);
+    ir::Node* cast = createNamed(g, "Cast", {mmi->output(0)}, {base + "_f"}, n);
     cast->setAttr(ir::Attribute::makeInt("to", static_cast<int64_t>(ir::DataType::kFloat)));
-    ir::Value* sw = w.constant(base + "_wscale",
-                               scales.size() == 1
-                                   ? ir::Tensor::fromVector(ir::DataType::kFloat, {}, scales)
-                                   : ir::Tensor::fromVector(ir::DataType::kFloat, {static_cast<int64_t>(scales.size())}, scales));
-    ir::Node* s = g.createNode("Mul", {dql->output(1), sw}, {base + "_scale"}, n);
-    ir::Node* y = g.createNode("Mul", {cast->output(0), s->output(0)}, {base + "_deq"}, n);
+    ir::Value* sw = w.constant(
+        base + "_wscale", scales.size() == 1 ? ir::Tensor::fromVector(ir::DataType::kFloat, {}, scales)
+                                             : ir::Tensor::fromVector(ir::DataType::kFloat,
+                                                                      {static_cast<int64_t>(scales.size())}, scales));
+    ir::Node* s = createNamed(g, "Mul", {dql->output(1), sw}, {base + "_scale"}, n);
+    ir::Node* y = createNamed(g, "Mul", {cast->output(0), s->output(0)}, {base + "_deq"}, n);
     ir::Value* out = y->output(0);
     if (gemm && n->input(2)) {
       ir::Value* c = n->input(2);
@@ -85,9 +86,10 @@ PassResult quantizeDynamic(ir::Model& model, const QuantizeOptions& o, const Nod
         auto cv = floatConstant(c)->values<float>();
         std::vector<float> scaled(cv.begin(), cv.end());
         for (float& v : scaled) v *= beta;
-        c = w.constant(base + "_c", ir::Tensor::fromVector(ir::DataType::kFloat, floatConstant(n->input(2))->dims(), scaled));
+        c = w.constant(base + "_c",
+                       ir::Tensor::fromVector(ir::DataType::kFloat, floatConstant(n->input(2))->dims(), scaled));
       }
-      out = g.createNode("Add", {out, c}, {base + "_bias"}, n)->output(0);
+      out = createNamed(g, "Add", {out, c}, {base + "_bias"}, n)->output(0);
     }
     g.replaceAllUsesWith(n->output(0), out);
     g.eraseNode(n);

@@ -103,7 +103,8 @@ PassResult quantizeFp16(ir::Model& model, const QuantizeOptions&, const NodeFilt
     auto& cache = to == ir::DataType::kFloat16 ? to16 : to32;
     ir::Value*& c = cache[v];
     if (!c) {
-      ir::Node* n = g.createNode("Cast", {v}, {v->name() + (to == ir::DataType::kFloat16 ? "_fp16" : "_fp32")}, before);
+      const std::string hint = v->name() + (to == ir::DataType::kFloat16 ? "_fp16" : "_fp32");
+      ir::Node* n = createNamed(g, "Cast", {v}, {hint}, before);
       n->setAttr(ir::Attribute::makeInt("to", static_cast<int64_t>(to)));
       ir::ValueType t = v->type();
       t.elemType = to;
@@ -157,7 +158,7 @@ PassResult quantizeFp16(ir::Model& model, const QuantizeOptions&, const NodeFilt
     ir::Value* v = g.outputs()[i];
     if (!half.count(v)) continue;
     std::vector<ir::Use> uses = v->uses();
-    ir::Node* c = g.createNode("Cast", {v}, {v->name() + "_fp32"});
+    ir::Node* c = createNamed(g, "Cast", {v}, {v->name() + "_fp32"});
     c->setAttr(ir::Attribute::makeInt("to", static_cast<int64_t>(ir::DataType::kFloat)));
     ir::ValueType t32 = v->type();
     t32.elemType = ir::DataType::kFloat;

@@ -24,7 +24,12 @@ ActParams activationParams(float lo, float hi, bool u8) {
 }
 
 namespace {
-int8_t roundSat(float x, float qmax) { return static_cast<int8_t>(std::clamp(std::nearbyint(x), -qmax, qmax)); }
+// NaN (from a NaN weight) becomes 0: casting it to an integer is undefined.
+int8_t roundSat(float x, float qmax) {
+  if (std::isnan(x)) return 0;
+  return static_cast<int8_t>(std::clamp(std::nearbyint(x), -qmax, qmax));
+}
+float absFinite(float x) { return std::isfinite(x) ? std::fabs(x) : 0.0f; }
 }  // namespace
 
 Quantized quantizeAxis(std::span<const float> w, int64_t outer, int64_t axisLen, int64_t inner, bool reduceRange) {
@@ -34,7 +39,7 @@ Quantized quantizeAxis(std::span<const float> w, int64_t outer, int64_t axisLen,
   for (int64_t o = 0; o < outer; ++o)
     for (int64_t a = 0; a < axisLen; ++a)
       for (int64_t i = 0; i < inner; ++i)
-        r.scales[a] = std::max(r.scales[a], std::fabs(w[static_cast<size_t>((o * axisLen + a) * inner + i)]));
+        r.scales[a] = std::max(r.scales[a], absFinite(w[static_cast<size_t>((o * axisLen + a) * inner + i)]));
   for (float& s : r.scales) s = s > 0.0f ? s / qmax : 1.0f;
   r.q.resize(w.size());
   for (int64_t o = 0; o < outer; ++o)
@@ -58,7 +63,7 @@ Quantized quantizeBlocks(std::span<const float> w, int64_t outer, int64_t rows, 
       for (int64_t i = 0; i < inner; ++i) {
         float m = 0.0f;
         for (int64_t k = 0; k < blockSize; ++k)
-          m = std::max(m, std::fabs(w[static_cast<size_t>(((o * rows) + b * blockSize + k) * inner + i)]));
+          m = std::max(m, absFinite(w[static_cast<size_t>(((o * rows) + b * blockSize + k) * inner + i)]));
         float s = m > 0.0f ? m / qmax : 1.0f;
         r.scales[static_cast<size_t>((o * blocks + b) * inner + i)] = s;
         for (int64_t k = 0; k < blockSize; ++k) {
@@ -74,22 +79,10 @@ std::vector<int32_t> quantizeBias(std::span<const float> b, float sx, std::span<
   const double lim = static_cast<double>(std::numeric_limits<int32_t>::max());
   for (size_t o = 0; o < b.size(); ++o) {
     double s = static_cast<double>(sx) * static_cast<double>(sw.size() == 1 ? sw[0] : sw[o]);
-    double v = s > 0 ? std::nearbyint(static_cast<double>(b[o]) / s) : 0.0;
+    double v = s > 0 && std::isfinite(b[o]) ? std::nearbyint(static_cast<double>(b[o]) / s) : 0.0;
     q[o] = static_cast<int32_t>(std::clamp(v, -lim, lim));
   }
   return q;
-}
-
-double sqnrDb(std::span<const float> ref, std::span<const float> approx) {
-  double sig = 0, noise = 0;
-  for (size_t i = 0; i < ref.size() && i < approx.size(); ++i) {
-    double r = ref[i], d = static_cast<double>(ref[i]) - approx[i];
-    sig += r * r;
-    noise += d * d;
-  }
-  if (noise <= 0) return 200.0;
-  if (sig <= 0) return -200.0;
-  return std::min(200.0, 10.0 * std::log10(sig / noise));
 }
 
 }  // namespace effdl::passes::quant

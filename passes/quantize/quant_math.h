@@ -35,7 +35,4 @@ Quantized quantizeBlocks(std::span<const float> w, int64_t outer, int64_t rows, 
 // entries.
 std::vector<int32_t> quantizeBias(std::span<const float> b, float sx, std::span<const float> sw);
 
-// Signal-to-quantization-noise ratio in dB of `approx` against `ref` (+inf-safe: capped at 200).
-double sqnrDb(std::span<const float> ref, std::span<const float> approx);
-
 }  // namespace effdl::passes::quant

@@ -39,6 +39,16 @@ PassResult Quantize::run(ir::Model& model, PassContext& ctx) {
   if (opset < 13)
     throwUnsupported("quantize: the model imports opset " + std::to_string(opset) +
                      "; per-channel QuantizeLinear/DequantizeLinear need opset >= 13");
+  // Already-quantized parts and other domains are left as they are; say so instead of declining
+  // each op with a generic reason.
+  int64_t quantizedOps = 0, otherDomain = 0;
+  ir::forEachNodeRecursive(*model.graph, [&](const ir::Node& n) {
+    if (!n.domain().empty() && n.domain() != "ai.onnx") ++otherDomain;
+    else if (n.opType() == "QuantizeLinear" || n.opType() == "DequantizeLinear" ||
+             n.opType() == "DynamicQuantizeLinear" || n.opType().rfind("QLinear", 0) == 0 ||
+             n.opType() == "MatMulInteger" || n.opType() == "ConvInteger")
+      ++quantizedOps;
+  });
   quant::NodeFilter filter(o_);
   PassResult r;
   if (o_.mode == "weight-only") r = quant::quantizeWeightOnly(model, o_, filter);
@@ -46,6 +56,11 @@ PassResult Quantize::run(ir::Model& model, PassContext& ctx) {
   else if (o_.mode == "static") r = quant::quantizeStatic(model, o_, filter, ctx);
   else if (o_.mode == "fp16") r = quant::quantizeFp16(model, o_, filter, ctx);
   else throwUsage("quantize: unknown mode '" + o_.mode + "' (static, dynamic, weight-only, fp16)");
+  if (quantizedOps > 0)
+    r.notes.push_back("the model was already (partly) quantized: " + std::to_string(quantizedOps) +
+                      " quantization ops left as they are; ops fed by DequantizeLinear are not quantized again");
+  if (otherDomain > 0)
+    r.notes.push_back(std::to_string(otherDomain) + " nodes of other domains (e.g. com.microsoft) left untouched");
   // Counters of nodes the user kept float are not changes.
   r.changed = std::any_of(r.counters.begin(), r.counters.end(),
                           [](const auto& c) { return c.second > 0 && c.first.rfind("nodes kept float", 0) != 0; });

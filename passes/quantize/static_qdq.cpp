@@ -12,17 +12,22 @@
 // clamping. Data-movement ops and MaxPool keep their input's scale (ORT drops such Q/DQ pairs).
 // Graph outputs stay float. Each consumer gets its own DequantizeLinear (ORT's node units).
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <map>
 #include <set>
 
 #include "core/error.h"
 #include "core/log.h"
 #include "eval/sample_set.h"
+#include "ir/onnx_export.h"
+#include "ir/onnx_import.h"
 #include "passes/common/activation_tap.h"
 #include "passes/quantize/quant_math.h"
 #include "passes/quantize/quantize_modes.h"
 #include "passes/quantize/range_observer.h"
 #include "passes/quantize/weight_rewrite.h"
+#include "runtime/session.h"
 
 namespace effdl::passes::quant {
 namespace {
@@ -68,7 +73,7 @@ struct Plan {
   std::vector<ir::Value*> tensors;  // to quantize, in graph order
   std::set<const ir::Value*> member;
   std::map<const ir::Value*, ir::Node*> folds;               // y -> Relu/Clip folded into y's range
-  std::map<const ir::Value*, const ir::Value*> alias;         // folded activation output -> y
+  std::map<const ir::Value*, const ir::Value*> alias;        // folded activation output -> y
   std::map<const ir::Value*, const ir::Value*> sameScaleAs;  // data-movement output -> its input
   std::vector<ir::Node*> cores;
   std::set<const ir::Node*> marked;
@@ -95,21 +100,29 @@ struct Plan {
   }
 };
 
-Plan makePlan(ir::Graph& g, const QuantizeOptions& o, const NodeFilter& f, PassResult& r) {
+// `forceFloat`: output names of layers --quantize-auto-exclude keeps float.
+Plan makePlan(ir::Graph& g, const QuantizeOptions& o, const NodeFilter& f, PassResult& r,
+              const std::set<std::string>& forceFloat) {
   Plan p;
   for (ir::Node* n : g.nodes()) {
     if (!isDefaultDomain(*n) || !isCore(n->opType())) continue;
     const std::string& op = n->opType();
     const ir::Tensor* w = floatConstant(n->input(1));
     bool ok = isFloatActivation(n->input(0));
-    if (w) ok = ok && weightLayout(*n, *w).has_value();
-    else ok = ok && op == "MatMul" && isFloatActivation(n->input(1));
+    if (w)
+      ok = ok && weightLayout(*n, *w).has_value();
+    else
+      ok = ok && op == "MatMul" && isFloatActivation(n->input(1));
     if (op == "Gemm" && n->input(2) && !floatConstant(n->input(2))) ok = false;
     if (!ok) {
       r.decline(op + ": input/weight layout not quantizable");
       continue;
     }
     if (!f.eligible(*n, r)) continue;
+    if (n->output(0) && forceFloat.count(n->output(0)->name())) {
+      r.count("layers kept float (--quantize-auto-exclude)");
+      continue;
+    }
     p.cores.push_back(n);
     p.marked.insert(n);
     // Inputs resolve through folds of earlier (topologically preceding) producers.
@@ -130,8 +143,10 @@ Plan makePlan(ir::Graph& g, const QuantizeOptions& o, const NodeFilter& f, PassR
           if (in->initializer().dtype() == ir::DataType::kFloat) all = false;  // float constant operand
           continue;
         }
-        if (p.has(in)) any = true;
-        else if (in->type().elemType != ir::DataType::kInt64) all = false;
+        if (p.has(in))
+          any = true;
+        else if (in->type().elemType != ir::DataType::kInt64)
+          all = false;
       }
       if (!all || !any) continue;
       if (!NodeFilter(o).eligible(*n, r)) {
@@ -155,24 +170,15 @@ Plan makePlan(ir::Graph& g, const QuantizeOptions& o, const NodeFilter& f, PassR
   return p;
 }
 
-}  // namespace
+using ParamMap = std::map<std::string, ActParams>;  // by the quantized tensor's name
 
-PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f, PassContext& ctx) {
-  if (!ctx.calib)
-    throwUsage("quantize static needs calibration data: give --calib DIR (or --calib random:N for seeded random "
-               "inputs)");
-  PassResult r;
-  ir::Graph& g = *model.graph;
-  Plan plan = makePlan(g, o, f, r);
-
-  // --- calibrate: one observer per quantized tensor that has a range of its own ---
-  std::vector<std::string> taps;
-  std::vector<const ir::Value*> tapOf;
+ParamMap calibrate(ir::Model& model, const Plan& plan, const QuantizeOptions& o, PassContext& ctx) {
+  std::vector<std::string> taps, keys;
   for (const ir::Value* v : plan.tensors) {
     if (plan.sameScaleAs.count(v)) continue;
     auto fold = plan.folds.find(v);
     taps.push_back(fold != plan.folds.end() ? fold->second->output(0)->name() : v->name());
-    tapOf.push_back(v);
+    keys.push_back(v->name());
   }
   std::vector<RangeObserver> observers(taps.size(), RangeObserver(o.calibMethod != CalibMethod::kMinMax));
   if (!taps.empty()) {
@@ -183,27 +189,64 @@ PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const Node
         if (ts[i]->dtype() == ir::DataType::kFloat) observers[i].observe(ts[i]->values<float>());
     });
   }
-  std::map<const ir::Value*, ActParams> params;
-  for (size_t i = 0; i < tapOf.size(); ++i) {
+  ParamMap params;
+  for (size_t i = 0; i < taps.size(); ++i) {
     auto [lo, hi] = observers[i].range(o.calibMethod, o.percentile);
-    params[tapOf[i]] = activationParams(lo, hi, o.activationU8);
+    ActParams ap = activationParams(lo, hi, o.activationU8);
+    params[keys[i]] = ap;
     if (logLevel() == LogLevel::kDebug)
       logDebug("quantize: '" + taps[i] + "' range [" + std::to_string(lo) + ", " + std::to_string(hi) + "] scale " +
-               std::to_string(params[tapOf[i]].scale) + " zero point " + std::to_string(params[tapOf[i]].zeroPoint));
+               std::to_string(ap.scale) + " zero point " + std::to_string(ap.zeroPoint));
   }
-  // Same-scale outputs follow their input (chains resolve in graph order).
+  return params;
+}
+
+// Fake quantization in float ops, for the simulated model: (Clip(Round(x / s) + z, lo, hi) - z) * s.
+ir::Value* fakeQuant(ir::Graph& g, ir::Value* v, const ActParams& ap, bool u8, ir::Node* before, WeightRewriter& w) {
+  auto scalar = [&](const std::string& hint, float x) {
+    return w.constant(v->name() + hint, ir::Tensor::fromVector(ir::DataType::kFloat, {}, std::vector<float>{x}));
+  };
+  ir::Value* s = scalar("_s", ap.scale);
+  ir::Value* z = scalar("_z", static_cast<float>(ap.zeroPoint));
+  ir::Value* d = createNamed(g, "Div", {v, s}, {v->name() + "_div"}, before)->output(0);
+  ir::Value* rd = createNamed(g, "Round", {d}, {v->name() + "_round"}, before)->output(0);
+  ir::Value* a = createNamed(g, "Add", {rd, z}, {v->name() + "_shift"}, before)->output(0);
+  ir::Value* c = createNamed(g, "Clip", {a, scalar("_lo", u8 ? 0.0f : -128.0f), scalar("_hi", u8 ? 255.0f : 127.0f)},
+                             {v->name() + "_clip"}, before)
+                     ->output(0);
+  ir::Value* sb = createNamed(g, "Sub", {c, z}, {v->name() + "_unshift"}, before)->output(0);
+  return createNamed(g, "Mul", {sb, s}, {v->name() + "_fq"}, before)->output(0);
+}
+
+// Edits `g` as `plan` says: folds, Q/DQ (or fake quantization when simulating), weights, biases,
+// embedding tables.
+void rewrite(ir::Graph& g, const Plan& plan, const ParamMap& byName, const QuantizeOptions& o, const NodeFilter& f,
+             PassResult& r, bool simulate) {
+  std::map<const ir::Value*, ActParams> params;
   for (const ir::Value* v : plan.tensors) {
     auto it = plan.sameScaleAs.find(v);
-    if (it != plan.sameScaleAs.end()) params[v] = params[it->second];
+    const ir::Value* src = it != plan.sameScaleAs.end() ? it->second : v;
+    // Chains (MaxPool -> Flatten) resolve in order: the source was assigned before.
+    auto known = params.find(src);
+    if (known != params.end())
+      params[v] = known->second;
+    else if (byName.count(src->name()))
+      params[v] = byName.at(src->name());
+    else
+      params[v] = ActParams{};
   }
-
-  // --- rewrite: folds, Q/DQ, weights, biases, tables ---
-  for (auto& [y, act] : plan.folds) {
+  // The scale of each core op's quantized input, read before the edits below.
+  std::map<const ir::Node*, float> inputScale;
+  for (ir::Node* n : plan.cores) {
+    const ir::Value* x = plan.resolve(n->input(0));
+    if (plan.member.count(x)) inputScale[n] = params[x].scale;
+  }
+  for (const auto& [y, act] : plan.folds) {
     (void)y;
     r.count(act->opType() + " folded into the quantized range");
   }
   for (ir::Node* n : g.nodes()) {
-    for (auto& [y, act] : plan.folds) {
+    for (const auto& [y, act] : plan.folds) {
       if (act != n) continue;
       g.replaceAllUsesWith(act->output(0), n->input(0));
       g.eraseNode(act);
@@ -211,7 +254,7 @@ PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const Node
     }
   }
   const ir::DataType qType = o.activationU8 ? ir::DataType::kUint8 : ir::DataType::kInt8;
-  WeightRewriter w(g, {o.perChannel, o.reduceRange, 0}, r);
+  WeightRewriter w(g, {o.perChannel, o.reduceRange, 0, simulate}, r);
   for (ir::Value* v : plan.tensors) {
     const ActParams& ap = params[v];
     std::vector<ir::Use> uses;
@@ -224,19 +267,27 @@ PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const Node
         first = n;
         break;
       }
-    ir::Value* s = w.constant(v->name() + "_scale", ir::Tensor::fromVector(ir::DataType::kFloat, {}, std::vector<float>{ap.scale}));
+    if (simulate) {
+      ir::Value* fq = fakeQuant(g, v, ap, o.activationU8, first, w);
+      for (const ir::Use& u : uses) u.node->setInput(static_cast<size_t>(u.index), fq);
+      continue;
+    }
+    ir::Value* s = w.constant(v->name() + "_scale",
+                              ir::Tensor::fromVector(ir::DataType::kFloat, {}, std::vector<float>{ap.scale}));
     ir::Value* z = o.activationU8
-                       ? w.constant(v->name() + "_zp", ir::Tensor::fromVector(ir::DataType::kUint8, {},
-                                                                             std::vector<uint8_t>{static_cast<uint8_t>(ap.zeroPoint)}))
-                       : w.constant(v->name() + "_zp", ir::Tensor::fromVector(ir::DataType::kInt8, {},
-                                                                             std::vector<int8_t>{static_cast<int8_t>(ap.zeroPoint)}));
-    ir::Node* q = g.createNode("QuantizeLinear", {v, s, z}, {v->name() + "_q"}, first);
+                       ? w.constant(v->name() + "_zp",
+                                    ir::Tensor::fromVector(ir::DataType::kUint8, {},
+                                                           std::vector<uint8_t>{static_cast<uint8_t>(ap.zeroPoint)}))
+                       : w.constant(v->name() + "_zp",
+                                    ir::Tensor::fromVector(ir::DataType::kInt8, {},
+                                                           std::vector<int8_t>{static_cast<int8_t>(ap.zeroPoint)}));
+    ir::Node* q = createNamed(g, "QuantizeLinear", {v, s, z}, {v->name() + "_q"}, first);
     ir::ValueType qt = v->type();
     qt.kind = ir::ValueType::Kind::kTensor;
     qt.elemType = qType;
     q->output(0)->setType(qt);
     for (const ir::Use& u : uses) {
-      ir::Node* dq = g.createNode("DequantizeLinear", {q->output(0), s, z}, {v->name() + "_dq"}, u.node);
+      ir::Node* dq = createNamed(g, "DequantizeLinear", {q->output(0), s, z}, {v->name() + "_dq"}, u.node);
       dq->output(0)->setType(v->type());
       u.node->setInput(static_cast<size_t>(u.index), dq->output(0));
     }
@@ -251,15 +302,14 @@ PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const Node
     auto layout = weightLayout(*n, *wt);
     std::vector<float> sw = w.dequantizeWeight(*n, *layout);
     // Bias as int32 with scale sx * sw: needs the input's scale and one weight scale per channel.
-    const ir::Value* x = n->input(0);
-    const ir::Node* xq = x && x->producer() && x->producer()->opType() == "DequantizeLinear" ? x->producer() : nullptr;
     const ir::Tensor* b = floatConstant(n->input(2));
-    if (!b || !xq) continue;
-    const ir::Tensor* sx = floatConstant(xq->input(1));
-    const bool gemmBetaOk = n->opType() != "Gemm" || (n->attrFloat("beta", 1.0f) == 1.0f && n->attrFloat("alpha", 1.0f) == 1.0f);
+    if (!b) continue;
+    auto sx = inputScale.find(n);
+    const bool gemmOk =
+        n->opType() != "Gemm" || (n->attrFloat("beta", 1.0f) == 1.0f && n->attrFloat("alpha", 1.0f) == 1.0f);
     const int64_t nb = b->numel();
-    if (sx && gemmBetaOk && b->rank() == 1 && (sw.size() == 1 || static_cast<int64_t>(sw.size()) == nb))
-      w.dequantizeBias(*n, sx->values<float>()[0], sw);
+    if (sx != inputScale.end() && gemmOk && b->rank() == 1 && (sw.size() == 1 || static_cast<int64_t>(sw.size()) == nb))
+      w.dequantizeBias(*n, sx->second, sw);
     else
       r.decline(n->opType() + ": bias kept float");
   }
@@ -267,12 +317,135 @@ PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const Node
     if (n->opType() == "Gather" && isDefaultDomain(*n) && floatConstant(n->input(0)) && f.eligible(*n, r))
       w.quantizeGather(*n);
   g.collectGarbage();
+}
+
+struct LayerError {
+  std::string layer;   // node name (or its output's name when unnamed)
+  std::string output;  // the output compared
+  double sqnrDb = 0;
+};
+
+// SQNR of every quantized layer's output in a simulated quantized copy (fake quantization in float
+// ops, dequantized weights) against the float model, on the first kSensitivitySamples calibration
+// samples; both copies run in effdl's runtime side by side, one sample at a time.
+constexpr size_t kSensitivitySamples = 8;
+
+std::vector<LayerError> layerErrors(const ir::Model& model, const QuantizeOptions& o, const NodeFilter& f,
+                                    const ParamMap& params, PassContext& ctx, PassResult& r) {
+  if (model.graph->numNodes() == 0) return {};
+  // Two in-memory copies go through one protobuf message (2 GiB limit) and cost twice the weights.
+  uint64_t weightBytes = 0;
+  for (const ir::Value* v : model.graph->initializers()) weightBytes += v->initializer().nbytes();
+  if (weightBytes > (uint64_t{1} << 30)) {
+    r.notes.push_back("static: per-layer SQNR skipped: weights above 1 GiB");
+    if (o.autoExclude > 0)
+      throwUnsupported(
+          "quantize: --quantize-auto-exclude needs the per-layer SQNR, skipped for models with more than 1 GiB of "
+          "weights");
+    return {};
+  }
+  const std::string bytes = ir::serializeModel(model);
+  auto ref = ir::loadModelFromBytes(bytes.data(), bytes.size(), ".", "float copy");
+  auto sim = ir::loadModelFromBytes(bytes.data(), bytes.size(), ".", "simulated copy");
+  PassResult scratch;
+  Plan simPlan = makePlan(*sim->graph, o, f, scratch, {});
+  std::vector<LayerError> out;
+  for (ir::Node* n : simPlan.cores)
+    out.push_back({n->name().empty() ? n->output(0)->name() : n->name(), n->output(0)->name(), 0.0});
+  rewrite(*sim->graph, simPlan, params, o, f, scratch, /*simulate=*/true);
+  std::vector<size_t> refIdx, simIdx;
+  std::vector<LayerError> kept;
+  for (const LayerError& e : out) {
+    ir::Value* a = ref->graph->findValue(e.output);
+    ir::Value* b = sim->graph->findValue(e.output);
+    if (!a || !b) continue;
+    auto index = [](ir::Graph& g, ir::Value* v) {
+      const auto& outs = g.outputs();
+      auto it = std::find(outs.begin(), outs.end(), v);
+      if (it != outs.end()) return static_cast<size_t>(it - outs.begin());
+      g.addOutput(v);
+      return g.outputs().size() - 1;
+    };
+    refIdx.push_back(index(*ref->graph, a));
+    simIdx.push_back(index(*sim->graph, b));
+    kept.push_back(e);
+  }
+  if (kept.empty()) return {};
+  runtime::Session refSession(*ref, runtime::SessionOptions{ctx.threads});
+  runtime::Session simSession(*sim, runtime::SessionOptions{ctx.threads});
+  std::vector<double> signal(kept.size(), 0.0), noise(kept.size(), 0.0);
+  const size_t n = std::min(kSensitivitySamples, ctx.calib->size());
+  for (size_t s = 0; s < n; ++s) {
+    eval::NamedInputs inputs = ctx.calib->sample(s, model);
+    std::vector<runtime::NamedInput> named;
+    for (const auto& [name, t] : inputs) named.push_back({name, &t});
+    std::vector<ir::Tensor> a = refSession.run(named);
+    std::vector<ir::Tensor> b = simSession.run(named);
+    for (size_t i = 0; i < kept.size(); ++i) {
+      const ir::Tensor& x = a[refIdx[i]];
+      const ir::Tensor& y = b[simIdx[i]];
+      if (x.dtype() != ir::DataType::kFloat || y.dtype() != ir::DataType::kFloat || x.nbytes() != y.nbytes()) continue;
+      auto xv = x.values<float>(), yv = y.values<float>();
+      for (size_t k = 0; k < xv.size(); ++k) {
+        const double d = static_cast<double>(xv[k]) - yv[k];
+        signal[i] += static_cast<double>(xv[k]) * xv[k];
+        noise[i] += d * d;
+      }
+    }
+  }
+  for (size_t i = 0; i < kept.size(); ++i)
+    kept[i].sqnrDb = noise[i] <= 0    ? 200.0
+                     : signal[i] <= 0 ? -200.0
+                                      : std::min(200.0, 10.0 * std::log10(signal[i] / noise[i]));
+  r.notes.push_back("static: per-layer SQNR measured on " + std::to_string(n) + " calibration sample(s)");
+  return kept;
+}
+
+}  // namespace
+
+PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f, PassContext& ctx) {
+  if (!ctx.calib)
+    throwUsage(
+        "quantize static needs calibration data: give --calib DIR (or --calib random:N for seeded random "
+        "inputs)");
+  PassResult r;
+  ir::Graph& g = *model.graph;
+  PassResult planNotes;
+  Plan plan = makePlan(g, o, f, planNotes, {});
+  const ParamMap params = calibrate(model, plan, o, ctx);
+
+  // Per-layer error of the quantized model against the float one (a simulated copy, in float ops).
+  std::set<std::string> worst;
+  std::vector<LayerError> errors = layerErrors(model, o, f, params, ctx, r);
+  if (!errors.empty()) {
+    r.layerColumns = {"sqnr_db"};
+    for (const LayerError& e : errors) r.layers.push_back({e.layer, {e.sqnrDb}});
+    std::vector<LayerError> sorted = errors;
+    std::stable_sort(sorted.begin(), sorted.end(),
+                     [](const LayerError& a, const LayerError& b) { return a.sqnrDb < b.sqnrDb; });
+    std::string list;
+    for (size_t i = 0; i < sorted.size() && i < 10; ++i) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.1f", sorted[i].sqnrDb);
+      list += (i ? ", " : "") + sorted[i].layer + " " + buf + " dB";
+    }
+    r.notes.push_back("static: least accurate layers (SQNR vs float): " + list);
+    for (size_t i = 0; i < sorted.size() && i < static_cast<size_t>(o.autoExclude); ++i) worst.insert(sorted[i].output);
+  }
+  PassResult planResult;
+  if (!worst.empty())
+    plan = makePlan(g, o, f, planResult, worst);
+  else
+    planResult = planNotes;
+  r.merge(planResult);
+  rewrite(g, plan, params, o, f, r, /*simulate=*/false);
   r.changed = !r.counters.empty();
   r.notes.push_back("static: calibrated on " + ctx.calib->describe() + " (" +
-                    (o.calibMethod == CalibMethod::kMinMax ? "minmax" :
-                     o.calibMethod == CalibMethod::kEntropy ? "entropy" : "percentile") + ")");
-  if (ctx.calib->isRandom())
-    r.notes.push_back("static: calibrated on random inputs; ranges may not match real data");
+                    (o.calibMethod == CalibMethod::kMinMax    ? "minmax"
+                     : o.calibMethod == CalibMethod::kEntropy ? "entropy"
+                                                              : "percentile") +
+                    ")");
+  if (ctx.calib->isRandom()) r.notes.push_back("static: calibrated on random inputs; ranges may not match real data");
   return r;
 }
 

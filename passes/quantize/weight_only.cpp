@@ -35,9 +35,13 @@ PassResult quantizeWeightOnly(ir::Model& model, const QuantizeOptions& o, const 
     w.dequantizeWeight(*n, *layout);
   }
   g.collectGarbage();
-  r.changed = !r.counters.empty();
-  r.notes.push_back("weight-only: compute stays float (smaller file; ONNX Runtime does not fold the weight "
-                    "DequantizeLinear, so expect it slower than fp32 there)");
+  r.changed = r.counter("weights int8 per channel") + r.counter("weights int8 per tensor") +
+                  r.counter("weights int8 per block") + r.counter("embedding tables int8 per row") >
+              0;
+  if (r.changed)
+    r.notes.push_back(
+        "weight-only: compute stays float (smaller file; ONNX Runtime does not fold the weight "
+        "DequantizeLinear, so expect it slower than fp32 there)");
   return r;
 }
 

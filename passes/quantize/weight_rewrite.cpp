@@ -52,8 +52,10 @@ std::optional<WeightLayout> weightLayout(const ir::Node& n, const ir::Tensor& w)
     l = {1, d[0], d[1], product(d, 2, r), 1, d[0], product(d, 1, r)};
   } else if (op == "Gemm") {
     if (r != 2 || n.attrInt("transA", 0) != 0) return std::nullopt;
-    if (n.attrInt("transB", 0) != 0) l = {0, 1, d[0], d[1], d[0], d[1], 1};
-    else l = {1, d[0], d[1], 1, 1, d[0], d[1]};
+    if (n.attrInt("transB", 0) != 0)
+      l = {0, 1, d[0], d[1], d[0], d[1], 1};
+    else
+      l = {1, d[0], d[1], 1, 1, d[0], d[1]};
   } else if (op == "MatMul") {
     if (r < 2) return std::nullopt;
     l = {static_cast<int>(r - 1), product(d, 0, r - 1), d[r - 1], 1, product(d, 0, r - 2), d[r - 2], d[r - 1]};
@@ -81,16 +83,16 @@ std::vector<float> WeightRewriter::dequantizeWeight(ir::Node& n, const WeightLay
   if (blocks) {
     const int64_t nb = l.rows / o_.blockSize;
     Quantized q = quantizeBlocks(span, l.blockOuter, l.rows, l.blockInner, o_.blockSize, o_.reduceRange);
-    ir::Value* qv = constant(name + "_q", ir::Tensor::fromVector(ir::DataType::kInt8,
-                                                                 {l.blockOuter, nb, o_.blockSize, l.blockInner}, q.q));
-    ir::Value* sv = constant(name + "_scale", ir::Tensor::fromVector(ir::DataType::kFloat,
-                                                                     {l.blockOuter, nb, 1, l.blockInner}, q.scales));
-    ir::Value* shape = constant(name + "_shape", ir::Tensor::fromVector(ir::DataType::kInt64,
-                                                                        {static_cast<int64_t>(w.rank())}, w.dims()));
-    ir::Node* cast = g_.createNode("Cast", {qv}, {name + "_f"}, &n);
+    ir::Value* qv = constant(
+        name + "_q", ir::Tensor::fromVector(ir::DataType::kInt8, {l.blockOuter, nb, o_.blockSize, l.blockInner}, q.q));
+    ir::Value* sv = constant(
+        name + "_scale", ir::Tensor::fromVector(ir::DataType::kFloat, {l.blockOuter, nb, 1, l.blockInner}, q.scales));
+    ir::Value* shape = constant(
+        name + "_shape", ir::Tensor::fromVector(ir::DataType::kInt64, {static_cast<int64_t>(w.rank())}, w.dims()));
+    ir::Node* cast = createNamed(g_, "Cast", {qv}, {name + "_f"}, &n);
     cast->setAttr(ir::Attribute::makeInt("to", static_cast<int64_t>(ir::DataType::kFloat)));
-    ir::Node* mul = g_.createNode("Mul", {cast->output(0), sv}, {name + "_blocks"}, &n);
-    ir::Node* reshape = g_.createNode("Reshape", {mul->output(0), shape}, {name + "_dq"}, &n);
+    ir::Node* mul = createNamed(g_, "Mul", {cast->output(0), sv}, {name + "_blocks"}, &n);
+    ir::Node* reshape = createNamed(g_, "Reshape", {mul->output(0), shape}, {name + "_dq"}, &n);
     out = reshape->output(0);
     r_.count("weights int8 per block");
   } else {
@@ -98,13 +100,25 @@ std::vector<float> WeightRewriter::dequantizeWeight(ir::Node& n, const WeightLay
     Quantized q = perChannel ? quantizeAxis(span, l.outer, l.channels, l.inner, o_.reduceRange)
                              : quantizeAxis(span, static_cast<int64_t>(span.size()), 1, 1, o_.reduceRange);
     const size_t nScales = q.scales.size();
+    if (o_.simulate) {
+      std::vector<float> dq(q.q.size());
+      for (size_t e = 0; e < dq.size(); ++e)
+        dq[e] =
+            q.q[e] * q.scales[nScales == 1 ? 0 : static_cast<size_t>((static_cast<int64_t>(e) / l.inner) % l.channels)];
+      out = constant(name + "_sim", ir::Tensor::fromVector(ir::DataType::kFloat, w.dims(), dq));
+      channelScales = std::move(q.scales);
+      done_[{outermost(wv), key}] = {out, channelScales};
+      n.setInput(1, out);
+      return channelScales;
+    }
     ir::Value* qv = constant(name + "_q", ir::Tensor::fromVector(ir::DataType::kInt8, w.dims(), q.q));
     ir::Value* sv = constant(name + "_scale", scalarOrVector(q.scales));
     std::vector<int8_t> zeros(nScales, 0);
-    ir::Value* zv = constant(name + "_zp", nScales == 1 ? ir::Tensor::fromVector(ir::DataType::kInt8, {}, zeros)
-                                                        : ir::Tensor::fromVector(ir::DataType::kInt8,
-                                                                                 {static_cast<int64_t>(nScales)}, zeros));
-    ir::Node* dq = g_.createNode("DequantizeLinear", {qv, sv, zv}, {name + "_dq"}, &n);
+    ir::Value* zv =
+        constant(name + "_zp",
+                 nScales == 1 ? ir::Tensor::fromVector(ir::DataType::kInt8, {}, zeros)
+                              : ir::Tensor::fromVector(ir::DataType::kInt8, {static_cast<int64_t>(nScales)}, zeros));
+    ir::Node* dq = createNamed(g_, "DequantizeLinear", {qv, sv, zv}, {name + "_dq"}, &n);
     if (nScales > 1) dq->setAttr(ir::Attribute::makeInt("axis", l.axis));
     out = dq->output(0);
     channelScales = std::move(q.scales);
@@ -127,10 +141,11 @@ WeightRewriter::Int8Weight WeightRewriter::int8Weight(const ir::Value* wv, bool 
     k = cols;
     nOut = rows;
     for (int64_t i = 0; i < rows; ++i)
-      for (int64_t j = 0; j < cols; ++j) kn[static_cast<size_t>(j * rows + i)] = span[static_cast<size_t>(i * cols + j)];
+      for (int64_t j = 0; j < cols; ++j)
+        kn[static_cast<size_t>(j * rows + i)] = span[static_cast<size_t>(i * cols + j)];
   }
-  Quantized q = o_.perChannel ? quantizeAxis(kn, k, nOut, 1, o_.reduceRange)
-                              : quantizeAxis(kn, k * nOut, 1, 1, o_.reduceRange);
+  Quantized q =
+      o_.perChannel ? quantizeAxis(kn, k, nOut, 1, o_.reduceRange) : quantizeAxis(kn, k * nOut, 1, 1, o_.reduceRange);
   Int8Weight r;
   r.q = constant(baseName(wv) + "_q", ir::Tensor::fromVector(ir::DataType::kInt8, {k, nOut}, q.q));
   r.scales = std::move(q.scales);
@@ -146,12 +161,18 @@ void WeightRewriter::dequantizeBias(ir::Node& n, float sx, const std::vector<flo
   std::vector<float> scales(b.values<float>().size());
   for (size_t i = 0; i < scales.size(); ++i) scales[i] = sx * (sw.size() == 1 ? sw[0] : sw[i]);
   const std::string name = baseName(bv);
+  if (o_.simulate) {
+    std::vector<float> dq(q.size());
+    for (size_t i = 0; i < dq.size(); ++i) dq[i] = static_cast<float>(static_cast<double>(q[i]) * scales[i]);
+    n.setInput(2, constant(name + "_sim", ir::Tensor::fromVector(ir::DataType::kFloat, b.dims(), dq)));
+    return;
+  }
   ir::Value* qv = constant(name + "_q", ir::Tensor::fromVector(ir::DataType::kInt32, b.dims(), q));
   const bool vec = sw.size() > 1;
-  ir::Value* sv = constant(name + "_scale", vec ? ir::Tensor::fromVector(ir::DataType::kFloat,
-                                                                        {static_cast<int64_t>(scales.size())}, scales)
-                                                : ir::Tensor::fromVector(ir::DataType::kFloat, {}, std::vector<float>{scales[0]}));
-  ir::Node* dq = g_.createNode("DequantizeLinear", {qv, sv}, {name + "_dq"}, &n);
+  ir::Value* sv = constant(
+      name + "_scale", vec ? ir::Tensor::fromVector(ir::DataType::kFloat, {static_cast<int64_t>(scales.size())}, scales)
+                           : ir::Tensor::fromVector(ir::DataType::kFloat, {}, std::vector<float>{scales[0]}));
+  ir::Node* dq = createNamed(g_, "DequantizeLinear", {qv, sv}, {name + "_dq"}, &n);
   if (vec) dq->setAttr(ir::Attribute::makeInt("axis", 0));
   n.setInput(2, dq->output(0));
   r_.count("biases int32");
@@ -165,6 +186,14 @@ bool WeightRewriter::quantizeGather(ir::Node& n) {
   }
   const ir::Value* tv = n.input(0);
   const std::string name = baseName(tv);
+  if (o_.simulate) {
+    const int64_t rows = t->dims()[0], dim = t->dims()[1];
+    Quantized q = quantizeAxis(t->values<float>(), 1, rows, dim, o_.reduceRange);
+    std::vector<float> dq(q.q.size());
+    for (size_t e = 0; e < dq.size(); ++e) dq[e] = q.q[e] * q.scales[e / static_cast<size_t>(dim)];
+    n.setInput(0, constant(name + "_sim", ir::Tensor::fromVector(ir::DataType::kFloat, {rows, dim}, dq)));
+    return true;
+  }
   auto& [qv, sv] = doneGather_[outermost(tv)];
   if (!qv) {
     const int64_t rows = t->dims()[0], dim = t->dims()[1];
@@ -172,11 +201,11 @@ bool WeightRewriter::quantizeGather(ir::Node& n) {
     qv = constant(name + "_q", ir::Tensor::fromVector(ir::DataType::kInt8, {rows, dim}, q.q));
     sv = constant(name + "_row_scale", ir::Tensor::fromVector(ir::DataType::kFloat, {rows, 1}, q.scales));
   }
-  ir::Node* gq = g_.createNode("Gather", {qv, n.input(1)}, {name + "_rows_q"}, &n);
-  ir::Node* gs = g_.createNode("Gather", {sv, n.input(1)}, {name + "_rows_scale"}, &n);
-  ir::Node* cast = g_.createNode("Cast", {gq->output(0)}, {name + "_rows_f"}, &n);
+  ir::Node* gq = createNamed(g_, "Gather", {qv, n.input(1)}, {name + "_rows_q"}, &n);
+  ir::Node* gs = createNamed(g_, "Gather", {sv, n.input(1)}, {name + "_rows_scale"}, &n);
+  ir::Node* cast = createNamed(g_, "Cast", {gq->output(0)}, {name + "_rows_f"}, &n);
   cast->setAttr(ir::Attribute::makeInt("to", static_cast<int64_t>(ir::DataType::kFloat)));
-  ir::Node* mul = g_.createNode("Mul", {cast->output(0), gs->output(0)}, {name + "_rows"}, &n);
+  ir::Node* mul = createNamed(g_, "Mul", {cast->output(0), gs->output(0)}, {name + "_rows"}, &n);
   if (!g_.canReplaceAllUses(n.output(0), mul->output(0))) {
     r_.decline("Gather output cannot be redirected");
     for (ir::Node* x : {mul, cast, gs, gq}) g_.eraseNode(x);

@@ -30,6 +30,9 @@ struct WeightOptions {
   bool perChannel = true;
   bool reduceRange = false;
   int64_t blockSize = 0;  // > 0: per-block scales (Cast/Mul/Reshape: DequantizeLinear ≤ opset 17 has no blocks)
+  // Float constants holding the dequantized values instead of int8 + DequantizeLinear: a model
+  // any float runtime runs with the same rounding error (sensitivity analysis).
+  bool simulate = false;
 };
 
 // Edits the model, remembering what it already made so a weight shared by several nodes is
@@ -66,5 +69,13 @@ class WeightRewriter {
 };
 
 bool isDefaultDomain(const ir::Node& n);
+
+// Graph::createNode, naming the node after its first output so errors and profiles can name it.
+inline ir::Node* createNamed(ir::Graph& g, const std::string& op, const std::vector<ir::Value*>& inputs,
+                             const std::vector<std::string>& outputHints, ir::Node* before = nullptr) {
+  ir::Node* n = g.createNode(op, inputs, outputHints, before);
+  if (n->output(0)) n->setName(n->output(0)->name());
+  return n;
+}
 
 }  // namespace effdl::passes::quant

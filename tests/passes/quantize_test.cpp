@@ -80,6 +80,19 @@ TEST(QuantizeWeightOnly, GatherTableIsInt8PerRowDequantizedAfterTheGather) {
   EXPECT_EQ(r.counter("embedding tables int8 per row"), 1);
 }
 
+// Reduce-range: 7-bit weights, s[n] = max|w| / 63 (0.5 / float(1/63) is just under 31.5).
+TEST(QuantizeWeightOnly, ReduceRangeUsesSevenBits) {
+  auto m = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[1,2] x) => (float[1,3] y) <float[2,3] w = {1.0, 2.0, -4.0, 0.5, -1.0, 2.0}>
+    {
+      y = MatMul (x, w)
+    })");
+  runFirst(*m, "quantize{mode=weight-only,reduce-range=true}");
+  auto q = m->graph->findValue("w_q")->initializer().values<int8_t>();
+  EXPECT_EQ(std::vector<int8_t>(q.begin(), q.end()), (std::vector<int8_t>{63, 63, -63, 31, -31, 31}));
+}
+
 // Blocks of 2 along K: {1,-2} s = 2/127, {0.5,0.25} s = 0.5/127. DequantizeLinear of opset 17
 // has no blocks, so Cast/Mul/Reshape.
 TEST(QuantizeWeightOnly, BlockSizeGivesOneScalePerBlockAlongK) {
@@ -130,6 +143,26 @@ TEST(QuantizeWeightOnly, ExcludedNodesAndOpTypesStayFloat) {
   EXPECT_EQ(print(*m), canonical(text));
   EXPECT_EQ(r.counter("nodes kept float (--quantize-exclude-op-types)"), 2);
   EXPECT_FALSE(r.changed);
+}
+
+TEST(QuantizeWeightOnly, KeepIoFloatKeepsTheFirstAndLastLayers) {
+  auto m = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[1,2] x) => (float[1,2] y)
+       <float[2,2] w1 = {1.0, 2.0, 3.0, 4.0}, float[2,2] w2 = {1.0, 2.0, 3.0, 4.0},
+        float[2,2] w3 = {1.0, 0.0, 0.0, 1.0}>
+    {
+      h = MatMul (x, w1)
+      k = MatMul (h, w2)
+      y = MatMul (k, w3)
+    })");
+  auto r = runFirst(*m, "quantize{mode=weight-only,keep-io-float=true}");
+  EXPECT_EQ(r.counter("nodes kept float (--quantize-keep-io-float)"), 2);
+  EXPECT_EQ(r.counter("weights int8 per channel"), 1);
+  const std::string out = print(*m);
+  EXPECT_NE(out.find("MatMul(x, w1)"), std::string::npos) << out;
+  EXPECT_NE(out.find("MatMul(h, w2_dq)"), std::string::npos) << out;
+  EXPECT_NE(out.find("MatMul(k, w3)"), std::string::npos) << out;
 }
 
 // ---------------------------------------------------------------- dynamic
@@ -270,6 +303,28 @@ TEST(QuantizeStatic, SignedActivationsAreSymmetricAndKeepRelu) {
   EXPECT_EQ(countOf(out, "int8 x_zp = {0}"), 1u) << out;
 }
 
+TEST(QuantizeStatic, ReportsPerLayerSqnrAndAutoExcludeKeepsTheWorstLayersFloat) {
+  auto m = parse(kConvReluConv);
+  auto r = runFirst(*m, "quantize{mode=static}", "random:4");
+  ASSERT_EQ(r.layerColumns, std::vector<std::string>{"sqnr_db"});
+  ASSERT_EQ(r.layers.size(), 2u);  // the two Convs, named by their outputs
+  EXPECT_EQ(r.layers[0].first, "c");
+  EXPECT_EQ(r.layers[1].first, "y");
+  for (const auto& [name, values] : r.layers) {
+    EXPECT_GT(values[0], 10.0) << name;  // int8 keeps well above 10 dB on these weights
+    EXPECT_LT(values[0], 200.0) << name;
+  }
+  const std::string worst = r.layers[0].second[0] < r.layers[1].second[0] ? "c" : "y";
+
+  auto k = parse(kConvReluConv);
+  auto rk = runFirst(*k, "quantize{mode=static,auto-exclude=1}", "random:4");
+  EXPECT_EQ(rk.counter("layers kept float (--quantize-auto-exclude)"), 1);
+  EXPECT_EQ(rk.counter("weights int8 per channel"), 1);
+  // The excluded layer's weight stays a float initializer feeding its Conv directly.
+  const std::string out = print(*k);
+  EXPECT_NE(out.find(worst == "c" ? "_dq, w1, b1)" : "_dq_1, w2, b2)"), std::string::npos) << out;
+}
+
 TEST(QuantizeStatic, SameInputsGiveTheSameModel) {
   for (const char* method : {"minmax", "percentile", "entropy"}) {
     auto a = parse(kConvReluConv), b = parse(kConvReluConv);
@@ -277,6 +332,22 @@ TEST(QuantizeStatic, SameInputsGiveTheSameModel) {
     runFirst(*a, spec, "random:3");
     runFirst(*b, spec, "random:3");
     EXPECT_EQ(print(*a), print(*b)) << method;
+  }
+}
+
+TEST(Quantize, EveryModeIsDeterministic) {
+  for (const char* mode : {"weight-only", "dynamic", "fp16", "static"}) {
+    auto a = parse(kConvReluConv), b = parse(kConvReluConv);
+    const std::string spec = std::string("quantize{mode=") + mode + ",per-channel=false},eliminate-dead";
+    runFirst(*a, spec, "random:2");
+    runFirst(*b, spec, "random:2");
+    EXPECT_EQ(print(*a), print(*b)) << mode;
+    auto base = parse(kConvReluConv);
+    runPass(*base, "eliminate-dead");
+    if (std::string(mode) == "dynamic")
+      EXPECT_EQ(print(*a), print(*base)) << "dynamic keeps Conv float";
+    else
+      EXPECT_NE(print(*a), print(*base)) << mode;
   }
 }
 
@@ -290,6 +361,22 @@ TEST(Quantize, BadOptionsAreUsageErrors) {
   expectError([&] { runPass(*m, "quantize{mode=int4}"); }, ErrorKind::kUsage, "int4");
   expectError([&] { runPass(*m, "quantize{percentile=20}"); }, ErrorKind::kUsage, "percentile");
   expectError([&] { runPass(*m, "quantize{block-size=1}"); }, ErrorKind::kUsage, "block-size");
+}
+
+TEST(Quantize, AlreadyQuantizedPartsAreLeftAsTheyAreAndSaid) {
+  const char* text = R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[1,2] x) => (float[1,2] y) <int8[2,2] wq = {1, 2, 3, 4}, float s = {0.5}>
+    {
+      w = DequantizeLinear (wq, s)
+      y = MatMul (x, w)
+    })";
+  auto m = parse(text);
+  auto r = runFirst(*m, "quantize{mode=weight-only}");
+  EXPECT_EQ(print(*m), canonical(text));
+  EXPECT_FALSE(r.changed);
+  ASSERT_EQ(r.notes.size(), 1u);
+  EXPECT_NE(r.notes[0].find("already (partly) quantized: 1 quantization ops"), std::string::npos) << r.notes[0];
 }
 
 TEST(Quantize, OldOpsetIsUnsupported) {

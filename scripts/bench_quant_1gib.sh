@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Issue 4's tool-speed check for weight-only quantization of a 1 GiB fp32 model: effdl's time
+# against `cp` + `sync` of the same files (NOTES: a write with fsync costs ~2x a plain cp), and
+# effdl's peak RSS against the model's size. The model (4 MatMuls of 8192x8192 fp32 weights,
+# external data) is written once to /tmp/effdl-1gib. Run by hand: writes ~1.3 GiB.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=/tmp/effdl-1gib
+mkdir -p "$dir"
+if [[ ! -f $dir/mlp_1gib.onnx ]]; then
+  /usr/bin/python3 - "$dir" <<'PY'
+import sys
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+d = sys.argv[1]
+rng = np.random.default_rng(0)
+n, layers = 8192, 4
+inits, nodes, x = [], [], "x"
+for i in range(layers):
+    w = (rng.standard_normal((n, n), dtype=np.float32) * 0.01)
+    inits.append(numpy_helper.from_array(w, f"w{i}"))
+    nodes.append(helper.make_node("MatMul", [x, f"w{i}"], [f"h{i}" if i < layers - 1 else "y"]))
+    x = f"h{i}"
+g = helper.make_graph(nodes, "mlp_1gib", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, n])],
+                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, n])], inits)
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+onnx.save_model(m, f"{d}/mlp_1gib.onnx", save_as_external_data=True, all_tensors_to_one_file=True,
+                location="mlp_1gib.onnx.data")
+PY
+fi
+bytes=$(( $(stat -c %s "$dir/mlp_1gib.onnx") + $(stat -c %s "$dir/mlp_1gib.onnx.data") ))
+sync
+t0=$(date +%s.%N)
+cp "$dir/mlp_1gib.onnx.data" "$dir/copy.data" && sync "$dir/copy.data"
+t1=$(date +%s.%N)
+rm -f "$dir/copy.data"
+/usr/bin/time -f "%e %M" -o "$dir/time.txt" build-cc/effdl -q optimize "$dir/mlp_1gib.onnx" -o "$dir/q.onnx" --force \
+  --quantize weight-only --threads 1 --bench-iters 0 --fidelity-samples 0 >/dev/null
+read -r secs rss_kb <"$dir/time.txt"
+cp_secs=$(echo "$t1 - $t0" | bc -l)
+/usr/bin/python3 -c "
+b=$bytes; cp=$cp_secs; t=$secs; rss=$rss_kb*1024
+print(f'model {b/2**30:.2f} GiB -> {__import__(\"os\").path.getsize(\"$dir/q.onnx\")/2**30:.3f} GiB')
+print(f'cp+sync {cp:.2f} s, effdl weight-only {t:.2f} s: {t/cp:.2f}x (target <= 2x)')
+print(f'peak RSS {rss/2**30:.2f} GiB: {rss/b:.2f}x the model (target <= 1.5x)')"

@@ -1,0 +1,74 @@
+// `effdl optimize --quantize ...` end to end: flags from the registry, the usage error without
+// --calib, and the JSON report carrying the per-layer SQNR table and the notes.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "json_schema.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+
+namespace effdl::test {
+namespace {
+
+const std::string kModel = (sourceDir() / "models" / "digits_cnn.onnx").string();
+
+TEST(CliQuantize, StaticWithoutCalibIsAUsageErrorNamingCalib) {
+  TempDir dir;
+  auto r = runEffdl("optimize '" + kModel + "' -o '" + (dir / "q.onnx").string() + "' --quantize static");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("--calib"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "q.onnx"));
+}
+
+TEST(CliQuantize, UnknownModeIsAUsageError) {
+  TempDir dir;
+  auto r = runEffdl("optimize '" + kModel + "' -o '" + (dir / "q.onnx").string() + "' --quantize int3");
+  EXPECT_EQ(r.exitCode, 1);
+  EXPECT_NE(r.err.find("int3"), std::string::npos) << r.err;
+}
+
+TEST(CliQuantize, StaticJsonReportHasLayersAndNotes) {
+  TempDir dir;
+  auto r = runEffdl("optimize '" + kModel + "' -o '" + (dir / "q.onnx").string() +
+                    "' --quantize static --calib random:4 --quantize-calib-method minmax --threads 1 "
+                    "--bench-iters 0 --fidelity-samples 0 --json");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  auto errors = validateJson(j, loadSchema("report.schema.json"));
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  EXPECT_EQ(j["pipeline"], "cleanup,fold-batchnorm,quantize{calib-method=minmax,mode=static},cleanup");
+  const auto& q = j["passes"][2];
+  EXPECT_EQ(q["name"], "quantize");
+  EXPECT_EQ(q["counters"]["weights int8 per channel"], 4);
+  EXPECT_EQ(q["layers"]["columns"], nlohmann::json::array({"sqnr_db"}));
+  EXPECT_EQ(q["layers"]["rows"].size(), 4u);
+  // int8 keeps 4x smaller weights: the file shrinks to under 0.3x.
+  EXPECT_LT(j["after"]["file_bytes"].get<double>(), 0.3 * j["before"]["file_bytes"].get<double>());
+}
+
+TEST(CliQuantize, DynamicSaysConvStaysFloat) {
+  TempDir dir;
+  auto r = runEffdl("optimize '" + kModel + "' -o '" + (dir / "q.onnx").string() +
+                    "' --quantize dynamic --bench-iters 0 --fidelity-samples 0 --json");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["passes"][2]["counters"]["Gemm -> MatMulInteger"], 2);
+  EXPECT_NE(j["passes"][2]["notes"].dump().find("Conv/ConvTranspose kept float"), std::string::npos);
+}
+
+TEST(CliQuantize, ExcludeOpTypesTakesACommaSeparatedList) {
+  TempDir dir;
+  auto r = runEffdl("optimize '" + kModel + "' -o '" + (dir / "q.onnx").string() +
+                    "' --quantize weight-only --quantize-exclude-op-types Gemm,Conv --bench-iters 0 "
+                    "--fidelity-samples 0 --json");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["passes"][2]["counters"]["nodes kept float (--quantize-exclude-op-types)"], 4);
+  // Nothing was quantized: only BatchNormalization folding shrinks the file a little.
+  EXPECT_GT(j["after"]["file_bytes"].get<double>(), 0.9 * j["before"]["file_bytes"].get<double>());
+}
+
+}  // namespace
+}  // namespace effdl::test

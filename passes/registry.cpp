@@ -10,6 +10,7 @@
 #include "passes/cleanup/fold_batchnorm.h"
 #include "passes/cleanup/fold_shape_computations.h"
 #include "passes/prune/prune.h"
+#include "passes/prune/sparse_storage.h"
 
 namespace effdl::passes {
 
@@ -24,6 +25,7 @@ const std::vector<PassInfo>& passRegistry() {
       foldShapeComputationsInfo(),
       foldConstantsInfo(),
       pruneInfo(),
+      sparseStorageInfo(),
   };
   return passes;
 }

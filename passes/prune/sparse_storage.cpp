@@ -128,7 +128,7 @@ class SparseStorage : public Pass {
       shifts_ = constant(g, "sparse_shifts", ir::Tensor::fromVector(ir::DataType::kUint8, {1, 8}, std::vector<uint8_t>{0, 1, 2, 3, 4, 5, 6, 7}));
       two_ = constant(g, "sparse_two", ir::Tensor::fromVector(ir::DataType::kUint8, {1}, std::vector<uint8_t>{2}));
       flat_ = constant(g, "sparse_flat", ir::Tensor::fromVector(ir::DataType::kInt64, {1}, std::vector<int64_t>{-1}));
-      axis0_ = constant(g, "sparse_axis0", ir::Tensor::fromVector(ir::DataType::kInt64, {}, std::vector<int64_t>{0}));
+      axis0_ = constant(g, "sparse_axis0", ir::Tensor::fromVector(ir::DataType::kInt32, {}, std::vector<int32_t>{0}));
     }
     const std::string& name = v->name();
     ir::Value* maskV = constant(g, name + "_mask", ir::Tensor::fromVector(ir::DataType::kUint8, {bytes, 1}, mask));
@@ -150,7 +150,7 @@ class SparseStorage : public Pass {
       flat = node("Slice", {flat, zero, end}, "bits_n")->output(0);
     }
     ir::Node* cast = node("Cast", {flat}, "keep");
-    cast->setAttr(ir::Attribute::makeInt("to", static_cast<int64_t>(ir::DataType::kInt64)));
+    cast->setAttr(ir::Attribute::makeInt("to", static_cast<int64_t>(ir::DataType::kInt32)));
     ir::Node* cum = node("CumSum", {cast->output(0), axis0_}, "rank");
     ir::Node* idx = node("Mul", {cum->output(0), cast->output(0)}, "index");
     ir::Node* gather = node("Gather", {nzV, idx->output(0)}, "values");

@@ -72,18 +72,20 @@ def effdl_p50(d):
 sh(["/usr/bin/python3", os.path.join(root, "scripts", "prune_calib.py"), os.path.join(tmp, "calib")])
 calib = lambda n: os.path.join(tmp, "calib", n)
 print("=== Accuracy (test split; Wanda + reconstruction calibrated on 512 training samples) ===")
-print("%-16s %8s %10s %10s %10s %10s" % ("model", "dense", "mag 50%", "mag 70%", "wanda+rec 70%", "wanda+rec 50%"))
+print("%-16s %8s %10s %12s %10s %14s %14s" % ("model", "dense", "mag 50%", "mag 50% glob", "mag 70%", "wanda+rec 70%", "wanda+rec 50%"))
 for name, x, y, c in (("digits_cnn", "digits_test_x", "digits_test_y", "digits"),
                       ("text_classifier", "text_test_ids", "text_test_y", "text")):
     ev = ["--eval-data", M(x + ".npy"), "--eval-labels", M(y + ".npy"), "--bench-iters", "1"]
     acc = {}
-    for key, flags in (("m50", ["--prune", "0.5"]), ("m70", ["--prune", "0.7"]),
+    for key, flags in (("m50", ["--prune", "0.5"]), ("g50", ["--prune", "0.5", "--prune-scope", "global"]),
+                       ("m70", ["--prune", "0.7"]),
                        ("w70", ["--prune", "0.7", "--prune-method", "wanda", "--prune-reconstruct", "true", "--calib", calib(c)]),
                        ("w50", ["--prune", "0.5", "--prune-method", "wanda", "--prune-reconstruct", "true", "--calib", calib(c)])):
         r = optimize(M(name + ".onnx"), os.path.join(tmp, "acc.onnx"), flags, ev)
         acc["dense"] = r["measured"]["accuracy"]["before"] * 100
         acc[key] = r["measured"]["accuracy"]["after"] * 100
-    print("%-16s %7.2f%% %9.2f%% %9.2f%% %12.2f%% %12.2f%%" % (name, acc["dense"], acc["m50"], acc["m70"], acc["w70"], acc["w50"]))
+    print("%-16s %7.2f%% %9.2f%% %11.2f%% %9.2f%% %13.2f%% %13.2f%%" %
+          (name, acc["dense"], acc["m50"], acc["g50"], acc["m70"], acc["w70"], acc["w50"]))
 
 quant = has_pass("quantize")
 print("\n=== File size (sparse-storage auto; gzip -9 and zstd -19 of the file) ===")
@@ -93,7 +95,7 @@ if os.path.exists(os.path.join(a.zoo, "resnet18.onnx")):
     size_models.append(("resnet18", os.path.join(a.zoo, "resnet18.onnx")))
 for name, path in size_models:
     dense = os.path.join(tmp, name + "_dense.onnx")
-    optimize(path, dense, ["--bench-iters", "0", "--fidelity-samples", "0"] if False else ["--bench-iters", "0"])
+    optimize(path, dense, ["--bench-iters", "0"])
     base = sizes(dense)
     rows = [("fp32 dense", dense)]
     for label, flags in (("50% pruned, dense storage", ["--prune", "0.5"]),

@@ -84,8 +84,11 @@ TEST(PruneChannels, ResidualDepthwiseAndFlattenStayConsistent) {
   EXPECT_EQ(dimsOf(*m, "m"), (std::vector<int64_t>{1, 6, 1, 1}));
   EXPECT_EQ(dimsOf(*m, "d"), (std::vector<int64_t>{6, 1, 3, 3}));
   EXPECT_EQ(dimsOf(*m, "y"), (std::vector<int64_t>{5, 6}));
-  for (ir::Node* n : m->graph->nodes())
-    if (n->output(0)->name() == "d") EXPECT_EQ(n->attrInt("group", 0), 6);
+  for (ir::Node* n : m->graph->nodes()) {
+    if (n->output(0)->name() == "d") {
+      EXPECT_EQ(n->attrInt("group", 0), 6);
+    }
+  }
   auto a = run(*dense, {1, 4, 6, 6}, 3), b = run(*m, {1, 4, 6, 6}, 3);
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5);

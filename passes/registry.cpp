@@ -12,6 +12,7 @@
 #include "passes/hash_embeddings/hash_embeddings.h"
 #include "passes/quantize/quantize.h"
 #include "passes/prune/prune.h"
+#include "passes/prune/sparse_storage.h"
 
 namespace effdl::passes {
 
@@ -28,6 +29,7 @@ const std::vector<PassInfo>& passRegistry() {
       hashEmbeddingsInfo(),
       quantizeInfo(),
       pruneInfo(),
+      sparseStorageInfo(),
   };
   return passes;
 }

@@ -1,5 +1,6 @@
 // Constant folding through runtime::evaluateNode (see the header).
 #include "passes/cleanup/fold_constants.h"
+#include "passes/common/storage_markers.h"
 
 #include <set>
 
@@ -54,6 +55,10 @@ class FoldConstants : public Pass {
         continue;
       }
       if (neverFolded().count(n->opType())) continue;
+      if (n->docString() == kSparseDecodeDoc) {
+        r.decline("sparse weight decode kept");
+        continue;
+      }
       if (n->hasSubgraphs()) {
         r.decline("node with subgraphs kept");
         continue;

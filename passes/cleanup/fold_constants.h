@@ -5,7 +5,7 @@
 // its output shapes are static and the result is small: at most `max-bytes`, and no bigger than
 // twice its inputs (or 4 KiB), so that folding a broadcast (Expand of a scalar) does not inflate
 // the file. Never folded: nodes with subgraphs, random ops, DequantizeLinear (it would undo
-// quantization), ops of other domains. A kernel that fails on the constants declines; the node
+// quantization), ops of other domains, sparse weight decodes (storage_markers.h). A kernel that fails on the constants declines; the node
 // stays for the runtime to report.
 #pragma once
 

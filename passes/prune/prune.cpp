@@ -117,10 +117,31 @@ class Prune : public Pass {
       r.notes.push_back("prune: no layer to prune");
       return r;
     }
+    r.layerColumns = {"params", "zeros", "sparsity"};
+    if (o_.wanda || o_.reconstruct) r.notes.push_back("prune: statistics from " + ctx.calib->describe());
+    int64_t zeroed = 0, total = 0;
+    if (o_.reconstruct && !o_.global) {
+      // Layer by layer, each on the activations of the model pruned so far, so a refit also
+      // absorbs the error of the layers before it (as SparseGPT does).
+      for (const Target& t : targets) pruneBatch(model, ctx, {t}, r, zeroed, total);
+    } else {
+      pruneBatch(model, ctx, targets, r, zeroed, total);
+    }
+    r.count("layers pruned", static_cast<int64_t>(targets.size()));
+    r.count("weights", total);
+    r.count("weights zero", zeroed);
+    r.changed = true;
+    return r;
+  }
+
+ private:
+  // Scores, masks, refits and writes the weights of `targets` (statistics gathered together).
+  void pruneBatch(ir::Model& model, PassContext& ctx, const std::vector<Target>& targets, PassResult& r,
+                  int64_t& zeroed, int64_t& total) const {
+    ir::Graph& g = *model.graph;
     std::vector<prune::LayerStats> stats;
     if (o_.wanda || o_.reconstruct) {
       stats = prune::gatherStats(model, targets, *ctx.calib, ctx, o_.reconstruct, o_.maxGram);
-      r.notes.push_back("prune: statistics from " + ctx.calib->describe());
     }
 
     // Scores, one vector per target.
@@ -141,8 +162,6 @@ class Prune : public Pass {
 
     std::vector<std::vector<uint8_t>> keep = masks(targets, scores);
 
-    r.layerColumns = {"params", "zeros", "sparsity"};
-    int64_t zeroed = 0, total = 0;
     for (size_t i = 0; i < targets.size(); ++i) {
       const Target& t = targets[i];
       auto w = t.weight->initializer().values<float>();
@@ -159,14 +178,8 @@ class Prune : public Pass {
       zeroed += zeros;
       total += n;
     }
-    r.count("layers pruned", static_cast<int64_t>(targets.size()));
-    r.count("weights", total);
-    r.count("weights zero", zeroed);
-    r.changed = true;
-    return r;
   }
 
- private:
   std::vector<std::vector<uint8_t>> masks(const std::vector<Target>& targets,
                                           const std::vector<std::vector<float>>& scores) const {
     std::vector<std::vector<uint8_t>> keep(targets.size());

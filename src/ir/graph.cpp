@@ -266,6 +266,17 @@ void Graph::setInitializer(Value* v, Tensor t) {
   v->initializer_ = std::move(t);
 }
 
+void Graph::setSparseInitializer(Value* v, SparseTensor t) {
+  if (v->producer_) throwInternal("setSparseInitializer: '" + v->name_ + "' is produced by a node");
+  std::vector<Dim> dims;
+  for (int64_t d : t.dims) dims.push_back(Dim::known(d));
+  v->type_ = ValueType::tensor(t.values.dtype(), std::move(dims));
+  v->initializer_.reset();
+  initOrder_.erase(std::remove(initOrder_.begin(), initOrder_.end(), v), initOrder_.end());
+  if (!v->sparse_) sparseOrder_.push_back(v);
+  v->sparse_ = std::move(t);
+}
+
 void Graph::removeInitializer(Value* v) {
   v->initializer_.reset();
   v->sparse_.reset();

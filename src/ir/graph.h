@@ -184,6 +184,8 @@ class Graph {
 
   // Gives `v` (a value without a producer) constant data, or replaces its data; its type follows.
   void setInitializer(Value* v, Tensor t);
+  // Replaces the dense data of initializer `v` by a sparse tensor (same name, type and uses).
+  void setSparseInitializer(Value* v, SparseTensor t);
   // Drops the initializer data of `v` (it becomes a plain value, to be removed when unused).
   void removeInitializer(Value* v);
 

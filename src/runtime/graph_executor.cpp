@@ -1,6 +1,8 @@
 // Building the step list (kernels, slots, liveness) and running it.
 #include "runtime/graph_executor.h"
 
+#include "ir/sparse.h"
+
 #include <algorithm>
 #include <climits>
 #include <cstring>
@@ -136,8 +138,19 @@ GraphExecutor::GraphExecutor(const ir::Model& model, const ir::Graph& graph, con
     s.t.nbytes = t.nbytes();
     s.isWeight = true;
   }
-  for (const ir::Value* v : graph.sparseInitializers())
-    throwUnsupported("sparse initializer '" + v->name() + "': not supported by effdl's runtime yet (densify it first)");
+  // Sparse initializers (COO) are densified once, here: kernels see ordinary constant weights.
+  std::unordered_map<const ir::Value*, const ir::Tensor*> densified;
+  for (const ir::Value* v : graph.sparseInitializers()) {
+    densified_.push_back(std::make_unique<ir::Tensor>(ir::densify(v->sparseInitializer(), v->name(), 0)));
+    const ir::Tensor& t = *densified_.back();
+    densified[v] = &t;
+    Slot& s = slots_[static_cast<size_t>(addSlot(v))];
+    s.t.dtype = t.dtype();
+    s.t.dims = t.dims();
+    s.t.data = const_cast<uint8_t*>(t.data());
+    s.t.nbytes = t.nbytes();
+    s.isWeight = true;
+  }
   for (const ir::Value* v : graph.inputs()) inputSlots_.push_back(addSlot(v));
   for (const ir::Value* v : graph.captures()) captureSlots_.push_back(addSlot(v));
 
@@ -176,7 +189,10 @@ GraphExecutor::GraphExecutor(const ir::Model& model, const ir::Graph& graph, con
     auto opset = model.opsetFor(n->domain());
     int64_t version = opset ? *opset : 1;
     KernelBuildContext ctx{*n, version, options.threads, &model, {}};
-    for (const ir::Value* in : n->inputs()) ctx.constInputs.push_back(in && in->isConstant() ? &in->initializer() : nullptr);
+    for (const ir::Value* in : n->inputs()) {
+      auto d = densified.find(in);
+      ctx.constInputs.push_back(in && in->isConstant() ? &in->initializer() : d != densified.end() ? d->second : nullptr);
+    }
     st.description = ctx.describe();
     const KernelEntry* e = kernelRegistry().find(n->domain(), n->opType(), version);
     if (!e) ctx.unsupported("no kernel in effdl's runtime");

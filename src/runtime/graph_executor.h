@@ -62,7 +62,8 @@ class GraphExecutor {
   std::vector<const ir::Value*> slotValues_;
   std::vector<Step> steps_;
   std::vector<int> inputSlots_, captureSlots_, outputSlots_;
-  std::vector<RtTensor> outputCopies_;  // graph outputs that are inputs or weights
+  std::vector<RtTensor> outputCopies_;
+  std::vector<std::unique_ptr<ir::Tensor>> densified_;  // dense copies of sparse initializers  // graph outputs that are inputs or weights
   BufferPool pool_;
 };
 

@@ -38,6 +38,7 @@ void renderOptimizeHtml(const OptimizeReport& r, std::ostream& os) {
      << "</code><br>effdl " << escapeXml(r.environment.effdlVersion) << " · " << escapeXml(r.environment.cpu)
      << " · int8: " << escapeXml(r.environment.int8Support) << " · " << r.environment.threads << " threads</p>\n";
 
+  if (r.hasAfter) {
   os << "<table>\n";
   tr(os, {"", "before", "after", "ratio"}, true);
   tr(os, {"file size", formatBytes(b.fileBytes), formatBytes(a.fileBytes), formatRatio(d(a.fileBytes), d(b.fileBytes))});
@@ -69,6 +70,10 @@ void renderOptimizeHtml(const OptimizeReport& r, std::ostream& os) {
     os << svgBarPairs("Latency p50 (" + std::to_string(m.threads) + " threads)",
                       {{"p50", m.before->p50Ms, m.after->p50Ms, formatMs(m.before->p50Ms), formatMs(m.after->p50Ms)},
                        {"p90", m.before->p90Ms, m.after->p90Ms, formatMs(m.before->p90Ms), formatMs(m.after->p90Ms)}});
+  } else {
+    os << "<p>Original: " << formatBytes(b.fileBytes) << ", " << formatCount(d(b.parameters))
+       << " parameters. No model written (variants without --select).</p>\n";
+  }
 
   for (const auto& p : r.passes) {
     if (p.layers.empty() || p.layerColumns.empty()) continue;

@@ -27,13 +27,17 @@ void renderOptimizeMarkdown(const OptimizeReport& r, std::ostream& os) {
   os << "Output `" << r.output << "`, pipeline `" << r.pipeline << "`.\n\n";
   auto d = [](auto v) { return static_cast<double>(v); };
   const ModelSummary &b = r.before, &a = r.after;
+  const Measurements& m = r.measured;
+  if (!r.hasAfter) {
+    os << "Original: " << formatBytes(b.fileBytes) << ", " << formatCount(d(b.parameters)) << " parameters; no model "
+       << "written (variants without --select).\n\n";
+  } else {
   os << "| | before | after | ratio |\n|---|---:|---:|---:|\n";
   row(os, {"file size", formatBytes(b.fileBytes), formatBytes(a.fileBytes), formatRatio(d(a.fileBytes), d(b.fileBytes))});
   row(os, {"parameters", formatCount(d(b.parameters)), formatCount(d(a.parameters)),
            formatRatio(d(a.parameters), d(b.parameters))});
   row(os, {"MACs", formatCount(d(b.macs)), formatCount(d(a.macs)), formatRatio(d(a.macs), d(b.macs))});
   row(os, {"nodes", std::to_string(b.nodes), std::to_string(a.nodes), formatRatio(d(a.nodes), d(b.nodes))});
-  const Measurements& m = r.measured;
   if (m.before && m.after)
     row(os, {"latency p50 (" + std::to_string(m.threads) + " threads)", formatMs(m.before->p50Ms),
              formatMs(m.after->p50Ms), formatRatio(m.after->p50Ms, m.before->p50Ms)});
@@ -43,6 +47,7 @@ void renderOptimizeMarkdown(const OptimizeReport& r, std::ostream& os) {
     row(os, {"accuracy", formatPercent(*m.accuracyBefore), formatPercent(*m.accuracyAfter), drop});
   }
   os << "\n";
+  }
   if (m.agreement) {
     os << "Agreement with the original (" << m.fidelityInputs << "): max abs error "
        << formatSci(m.agreement->maxAbsError()) << ", cosine " << formatSci(m.agreement->worstCosine());

@@ -80,6 +80,10 @@ nlohmann::json measuredJson(const Measurements& m) {
 void renderOptimizeTable(const OptimizeReport& r, std::ostream& os) {
   os << r.input << " -> " << r.output << "\n";
   os << "pipeline: " << r.pipeline << "\n\n";
+  if (!r.hasAfter) {
+    os << "original: " << formatBytes(r.before.fileBytes) << ", " << formatCount(static_cast<double>(r.before.parameters))
+       << " parameters, " << formatCount(static_cast<double>(r.before.macs)) << " MACs\n";
+  }
   Table t({"", "before", "after", "ratio"}, {false, true, true, true});
   const ModelSummary& b = r.before;
   const ModelSummary& a = r.after;
@@ -94,7 +98,7 @@ void renderOptimizeTable(const OptimizeReport& r, std::ostream& os) {
             formatBytes(static_cast<uint64_t>(a.peakActivationBytes)),
             formatRatio(d(a.peakActivationBytes), d(b.peakActivationBytes))});
   addMeasuredRows(r.measured, t);
-  t.print(os);
+  if (r.hasAfter) t.print(os);
   if (const auto& ag = r.measured.agreement) {
     os << "agreement with the original (" << r.measured.fidelityInputs << "): max abs error "
        << formatSci(ag->maxAbsError()) << ", cosine " << formatSci(ag->worstCosine());

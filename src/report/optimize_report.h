@@ -83,6 +83,7 @@ struct OptimizeReport {
   std::vector<VariantRecord> variants;  // --variants, in the order given
   std::string qualityName;              // "accuracy" or "top-1 agreement" or "cosine"
   std::string selection;                // --select rule and what it chose, or empty
+  bool hasAfter = true;                  // false: no model was written (--variants without a choice)
 };
 
 inline constexpr int kReportSchemaVersion = 1;

@@ -45,7 +45,7 @@ TEST_F(CliReport, HtmlRendersInHeadlessChromium) {
   if (runCommand("command -v chromium").exitCode != 0) GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it)";
   auto html = dir / "r.html";
   auto r = runEffdl("optimize " + model() + " -o '" + (dir / "o.onnx").string() + "'" + evalFlags() +
-                    " --variants 'baseline;prune=0.5;prune=0.8' --report '" + html.string() + "'");
+                    " --variants 'baseline;prune=0.5;prune=0.8' --select 'max-drop=2%' --report '" + html.string() + "'");
   ASSERT_EQ(r.exitCode, 0) << r.err;
   const std::string chrome = "timeout 120 chromium --headless --no-sandbox --disable-gpu --hide-scrollbars "
                              "--user-data-dir='" + (dir / "chrome").string() + "' ";
@@ -101,8 +101,7 @@ TEST_F(CliReport, VariantsMarkTheFrontierAndSelectWritesTheChoice) {
       }
     }
   ASSERT_TRUE(fs::exists(out));
-  auto inspect = runEffdl("inspect '" + out.string() + "' --json");
-  EXPECT_NE(inspect.out.find("effdl.variant"), std::string::npos) << "the choice is recorded in the model";
+  EXPECT_NE(readFile(out).find("effdl.variant"), std::string::npos) << "the choice is recorded in the model's metadata";
   // An impossible rule: exit code 5, no model written.
   auto none = runEffdl("optimize " + model() + " -o '" + (dir / "n.onnx").string() + "'" + evalFlags() +
                        " --variants 'prune=0.95;prune=0.99' --select 'max-drop=0%'");

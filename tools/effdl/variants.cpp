@@ -88,6 +88,9 @@ std::vector<VariantSpec> parseVariants(const std::string& spec, bool haveCalib) 
         options[trim(kv.substr(0, e))] = trim(kv.substr(e + 1));
       }
     }
+    // Pruning's size win is realised by the sparse storage pass, as `--prune` alone would not.
+    if (vs.passes.count("prune") && !vs.passes.count("sparse-storage") && passes::findPass("sparse-storage"))
+      vs.passes["sparse-storage"] = {};
     passes::fixedOrderPipeline(vs.passes);  // validates pass options now, before any work
     out.push_back(std::move(vs));
   }
@@ -181,6 +184,7 @@ bool runVariants(const OptimizeJob& job, const std::vector<VariantSpec>& variant
   auto fs1 = report::paretoFrontier(bySize), fs2 = report::paretoFrontier(byLatency);
   for (size_t k = 0; k < sizeIdx.size(); ++k) rep.variants[sizeIdx[k]].sizeFrontier = fs1[k];
   for (size_t k = 0; k < latIdx.size(); ++k) rep.variants[latIdx[k]].latencyFrontier = fs2[k];
+  rep.hasAfter = false;
   if (!rule) {
     rep.selection = "";
     return true;
@@ -220,6 +224,7 @@ bool runVariants(const OptimizeJob& job, const std::vector<VariantSpec>& variant
   rep.after.fileBytes = report::summarize(*ir::loadModel(output, job.loadOptions), output).fileBytes;
   rep.measured = chosen.measured;
   rep.pipeline = chosen.pipeline;
+  rep.hasAfter = true;
   return true;
 }
 

@@ -3,11 +3,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "runtime/limits.h"
 
 namespace fs = std::filesystem;
 
@@ -68,7 +71,11 @@ ir::LoadOptions LoadFlags::toOptions() const {
     if (!fs::is_directory(allowDataRoot, ec)) throwUsage("--allow-data-root '" + allowDataRoot + "': not a folder");
     o.allowDataRoot = fs::path(allowDataRoot);
   }
-  if (!maxTensorBytes.empty()) o.maxTensorBytes = parseByteSize(maxTensorBytes);
+  if (!maxTensorBytes.empty()) {
+    o.maxTensorBytes = parseByteSize(maxTensorBytes);
+    // The same budget bounds what the runtime allocates (runs, constant folding).
+    runtime::setRuntimeMaxTensorBytes(static_cast<int64_t>(std::min<uint64_t>(o.maxTensorBytes, INT64_MAX)));
+  }
   return o;
 }
 

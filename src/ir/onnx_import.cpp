@@ -70,15 +70,28 @@ std::vector<std::pair<std::string, int64_t>> bindDims(onnx::ModelProto& proto, c
   return bound;
 }
 
+// libonnx's messages span lines: the problem (itself split, e.g. around a printed node), then
+// "==> Context: <the node>" (checker) or "Error context: <the whole text>" (parser). effdl's
+// errors are one line: the lines joined, the checker's context kept, the parser's quoted text not.
+std::string oneLine(const std::string& message) {
+  std::string out, line;
+  std::istringstream lines(message);
+  while (std::getline(lines, line)) {
+    if (line.rfind("Error context", 0) == 0) continue;
+    if (line.rfind("==> Context: ", 0) == 0) line = "(context: " + line.substr(13) + ")";
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    while (!out.empty() && !line.empty() && line.front() == ' ') line.erase(0, 1);
+    if (line.empty()) continue;
+    out += (out.empty() ? "" : " ") + line;
+  }
+  return out;
+}
+
 void runChecker(onnx::ModelProto& proto, const std::string& display) {
   try {
     onnx::checker::check_model(proto);
   } catch (const std::exception& e) {
-    std::string msg = e.what();
-    // libonnx appends a context line ("==> Context: ..."); keep the first line for one-line errors.
-    auto nl = msg.find('\n');
-    if (nl != std::string::npos) msg = msg.substr(0, nl);
-    throwInvalid(display + ": ONNX checker: " + msg);
+    throwInvalid(display + ": ONNX checker: " + oneLine(e.what()));
   }
 }
 
@@ -120,10 +133,7 @@ void inferShapes(onnx::ModelProto& proto, const std::string& display) {
     onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*error_mode=*/0, dataProp);
     onnx::shape_inference::InferShapes(proto, onnx::OpSchemaRegistry::Instance(), opts);
   } catch (const std::exception& e) {
-    std::string msg = e.what();
-    auto nl = msg.find('\n');
-    if (nl != std::string::npos) msg = msg.substr(0, nl);
-    throwInvalid(display + ": shape inference: " + msg);
+    throwInvalid(display + ": shape inference: " + oneLine(e.what()));
   }
 }
 
@@ -171,13 +181,7 @@ std::unique_ptr<Model> loadModelFromText(const std::string& text, const LoadOpti
   onnx::OnnxParser parser(text.c_str());
   auto status = parser.Parse(proto);
   if (!status.IsOK()) {
-    // libonnx writes "[ParseError at position ...]", the problem, and "Error context: <text>" on
-    // separate lines; errors are one line, without the quoted text.
-    std::string msg, line;
-    std::istringstream lines(status.ErrorMessage());
-    while (std::getline(lines, line))
-      if (!line.empty() && line.rfind("Error context", 0) != 0) msg += (msg.empty() ? "" : " ") + line;
-    throwInvalid("<text>: parse error: " + msg);
+    throwInvalid("<text>: parse error: " + oneLine(status.ErrorMessage()));
   }
   if (!parser.EndOfInput()) throwInvalid("<text>: unexpected text after the model");
   return importProto(std::move(proto), fs::path("."), "<text>", options);

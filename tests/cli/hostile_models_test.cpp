@@ -159,6 +159,38 @@ TEST_F(HostileModels, UndefinedNodeInput) {
   expectFailure(write(m), kInvalid, "nowhere");
 }
 
+TEST_F(HostileModels, SubgraphReadsItsOwnNodeOutput) {
+  // A cycle through a subgraph: the If's branch reads 'y', the If's own output.
+  auto m = addModel();
+  auto* g = m.mutable_graph();
+  g->mutable_node(0)->set_output(0, "t");
+  auto* n = g->add_node();
+  n->set_op_type("If");
+  n->add_input("c");
+  n->add_output("y");
+  for (const char* branch : {"then_branch", "else_branch"}) {
+    auto* a = n->add_attribute();
+    a->set_name(branch);
+    a->set_type(onnx::AttributeProto::GRAPH);
+    auto* b = a->mutable_g();
+    b->set_name(branch);
+    auto* add = b->add_node();
+    add->set_op_type("Add");
+    add->add_input("t");
+    add->add_input("y");
+    add->add_output("r");
+    *b->add_output() = g->output(0);
+    b->mutable_output(0)->set_name("r");
+  }
+  auto* c = g->add_initializer();
+  c->set_name("c");
+  c->set_data_type(onnx::TensorProto::BOOL);
+  c->add_int32_data(1);
+  expectFailure(write(m), kInvalid,
+                "ONNX checker: Nodes in a graph must be topologically sorted, however input 'y' of node: name:  "
+                "OpType: Add is not output of any previous nodes. (context: Bad node spec for node. Name:  OpType: If)");
+}
+
 TEST_F(HostileModels, RecursiveFunctions) {
   auto m = functionModel();
   addFunction(m, "f", "g");

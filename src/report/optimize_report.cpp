@@ -83,7 +83,7 @@ void renderOptimizeJson(const OptimizeReport& r, std::ostream& os) {
     pj["notes"] = p.notes;
     j["passes"].push_back(pj);
   }
-  os << j.dump(2) << "\n";
+  os << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
 }  // namespace effdl::report

@@ -156,7 +156,49 @@ TEST_F(HostileModels, ValueProducedTwice) {
 TEST_F(HostileModels, UndefinedNodeInput) {
   auto m = addModel();
   m.mutable_graph()->mutable_node(0)->set_input(1, "nowhere");
-  expectFailure(write(m), kInvalid, "nowhere");
+  expectFailure(write(m), kInvalid, "node '' (Add) reads 'nowhere', which no graph input, initializer or node defines");
+}
+
+TEST_F(HostileModels, UndefinedInputOfShapeCrashedShapeInference) {
+  // Found by fuzz_model: libonnx 1.12's shape inference segfaults on Shape of an undefined value.
+  auto m = addModel();
+  auto* n = m.mutable_graph()->add_node();
+  n->set_op_type("Shape");
+  n->set_name("s");
+  n->add_input("undefined");
+  n->add_output("shape");
+  expectFailure(write(m), kInvalid, "node 's' (Shape) reads 'undefined'");
+}
+
+TEST_F(HostileModels, UndefinedValueInsideASubgraph) {
+  // Names of enclosing graphs are visible in a subgraph; others are not.
+  auto m = addModel();
+  auto* g = m.mutable_graph();
+  auto* c = g->add_initializer();
+  c->set_name("c");
+  c->set_data_type(onnx::TensorProto::BOOL);
+  c->add_int32_data(1);
+  g->mutable_node(0)->set_output(0, "t");
+  auto* n = g->add_node();
+  n->set_op_type("If");
+  n->add_input("c");
+  n->add_output("y");
+  for (const char* branch : {"then_branch", "else_branch"}) {
+    auto* a = n->add_attribute();
+    a->set_name(branch);
+    a->set_type(onnx::AttributeProto::GRAPH);
+    auto* b = a->mutable_g();
+    b->set_name(branch);
+    auto* add = b->add_node();
+    add->set_op_type("Add");
+    add->set_name("inner");
+    add->add_input("t");  // from the enclosing graph: fine
+    add->add_input(std::string(branch) == "then_branch" ? "w" : "missing");
+    add->add_output("r");
+    *b->add_output() = g->output(0);
+    b->mutable_output(0)->set_name("r");
+  }
+  expectFailure(write(m), kInvalid, "subgraph 'else_branch': node 'inner' (Add) reads 'missing'");
 }
 
 TEST_F(HostileModels, SubgraphReadsItsOwnNodeOutput) {
@@ -224,6 +266,17 @@ TEST_F(HostileModels, NestingInsideFunctionBody) {
   a->set_type(onnx::AttributeProto::GRAPH);
   *a->mutable_g() = std::move(inner);
   expectFailure(write(m), kInvalid, "subgraphs nested deeper than effdl's limit of 32");
+}
+
+TEST_F(HostileModels, NamesThatAreNotUtf8InJsonOutput) {
+  // Found by fuzz_model: JSON output threw on a producer name that is not UTF-8.
+  auto m = addModel();
+  m.set_producer_name("backend-t\xdfst");
+  m.mutable_graph()->mutable_node(0)->set_name("n\xff");
+  auto p = write(m);
+  auto r = runEffdl("inspect --json '" + p.string() + "'");
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("backend-t\xef\xbf\xbdst"), std::string::npos) << "invalid bytes become U+FFFD";
 }
 
 // --- tensors --------------------------------------------------------------------------------

@@ -127,6 +127,32 @@ bool dataPropagationSafe(const onnx::GraphProto& g) {
   return true;
 }
 
+// libonnx's inference functions trust the node to match its schema (Scan-8 dereferences its
+// required num_scan_inputs attribute unchecked), yet its checker runs after inference (it needs
+// the inferred output shapes). So each node is verified against its schema first: attributes
+// required and of the right type, input and output counts. Nodes without a schema are left to
+// the checker.
+void verifyNodeSchemas(const onnx::GraphProto& g, const std::map<std::string, int64_t>& opsets,
+                       const std::string& display) {
+  for (const auto& n : g.node()) {
+    for (const auto& a : n.attribute()) {
+      if (a.has_g()) verifyNodeSchemas(a.g(), opsets, display);
+      for (const auto& sg : a.graphs()) verifyNodeSchemas(sg, opsets, display);
+    }
+    const std::string domain = n.domain() == "ai.onnx" ? "" : n.domain();
+    auto it = opsets.find(domain);
+    if (it == opsets.end()) continue;
+    const onnx::OpSchema* schema =
+        onnx::OpSchemaRegistry::Schema(n.op_type(), static_cast<int>(it->second), domain);
+    if (!schema) continue;
+    try {
+      schema->Verify(n);
+    } catch (const std::exception& e) {
+      throwInvalid(display + ": node '" + n.name() + "' (" + n.op_type() + "): " + oneLine(e.what()));
+    }
+  }
+}
+
 void inferShapes(onnx::ModelProto& proto, const std::string& display) {
   try {
     const bool dataProp = dataPropagationSafe(proto.graph());
@@ -199,7 +225,13 @@ std::unique_ptr<Model> importProto(onnx::ModelProto&& proto, const fs::path& bas
   auto bound = bindDims(proto, opts, display, where);
   std::set<std::string> fileValueInfo;
   for (const auto& vi : proto.graph().value_info()) fileValueInfo.insert(vi.name());
-  if (opts.inferShapes) inferShapes(proto, display);
+  if (opts.inferShapes) {
+    std::map<std::string, int64_t> opsets;
+    for (const auto& o : proto.opset_import()) opsets[o.domain() == "ai.onnx" ? "" : o.domain()] = o.version();
+    if (proto.opset_import_size() == 0) opsets[""] = 1;
+    verifyNodeSchemas(proto.graph(), opsets, display);
+    inferShapes(proto, display);
+  }
   if (opts.runChecker) {
     absolutizeExternalLocations(*proto.mutable_graph(), baseDir);
     runChecker(proto, display);

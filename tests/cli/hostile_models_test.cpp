@@ -170,6 +170,27 @@ TEST_F(HostileModels, UndefinedInputOfShapeCrashedShapeInference) {
   expectFailure(write(m), kInvalid, "node 's' (Shape) reads 'undefined'");
 }
 
+TEST_F(HostileModels, MissingRequiredAttributeCrashedShapeInference) {
+  // Found by fuzz_model: libonnx 1.12's Scan-8 inference dereferences num_scan_inputs unchecked.
+  auto m = addModel();
+  m.mutable_opset_import(0)->set_version(8);
+  auto* g = m.mutable_graph();
+  auto* n = g->add_node();
+  n->set_op_type("Scan");
+  n->set_name("scan");
+  n->add_input("");
+  n->add_input("x");
+  n->add_output("s");
+  auto* a = n->add_attribute();
+  a->set_name("body");
+  a->set_type(onnx::AttributeProto::GRAPH);
+  auto* b = a->mutable_g();
+  b->set_name("body");
+  *b->add_input() = g->input(0);
+  *b->add_output() = g->input(0);
+  expectFailure(write(m), kInvalid, "node 'scan' (Scan): Required attribute 'num_scan_inputs' is missing");
+}
+
 TEST_F(HostileModels, UndefinedValueInsideASubgraph) {
   // Names of enclosing graphs are visible in a subgraph; others are not.
   auto m = addModel();

@@ -81,6 +81,8 @@ struct Walker {
     const std::string where = display + (depth == 0 ? "" : ": subgraph '" + g.name() + "'");
     for (const auto& t : g.initializer()) validateTensor(t, where);
     for (const auto& s : g.sparse_initializer()) validateSparseTensor(s, where);
+    for (const auto* list : {&g.input(), &g.output(), &g.value_info()})
+      for (const auto& v : *list) validateType(v.type(), where + ": value '" + v.name() + "'");
     if (checkNames) {
       std::set<std::string>& names = scopes.emplace_back();
       for (const auto& v : g.input()) names.insert(v.name());
@@ -95,6 +97,18 @@ struct Walker {
     }
     if (checkNames) scopes.pop_back();
     checkAcyclic(g, where);
+  }
+
+  // Declared element types must be ones effdl knows (0: not given), at any depth of nesting.
+  void validateType(const onnx::TypeProto& t, const std::string& label) {
+    auto check = [&](int32_t elem) {
+      if (elem != 0 && !isKnownDtype(elem)) throwInvalid(label + ": unknown element type " + std::to_string(elem));
+    };
+    if (t.has_tensor_type()) check(t.tensor_type().elem_type());
+    if (t.has_sparse_tensor_type()) check(t.sparse_tensor_type().elem_type());
+    if (t.has_sequence_type()) validateType(t.sequence_type().elem_type(), label);
+    if (t.has_optional_type()) validateType(t.optional_type().elem_type(), label);
+    if (t.has_map_type()) validateType(t.map_type().value_type(), label);
   }
 
   // libonnx's shape inference dereferences the type of every node input: one that nothing

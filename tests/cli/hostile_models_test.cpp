@@ -316,6 +316,13 @@ TEST_F(HostileModels, TypedFieldOfWrongType) {
   expectFailure(write(m), kInvalid, "tensor 'w': data is stored in a field that does not match its type float");
 }
 
+TEST_F(HostileModels, UnknownElementTypeOfAGraphOutput) {
+  // Found by fuzz_model: a declared output type of 93 survived loading and broke the saved model.
+  auto m = addModel();
+  m.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(93);
+  expectFailure(write(m), kInvalid, "value 'y': unknown element type 93");
+}
+
 TEST_F(HostileModels, DataInTwoFields) {
   auto m = addModel();
   for (int i = 0; i < 4; ++i) weight(m)->add_float_data(1.0f);

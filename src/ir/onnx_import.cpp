@@ -205,7 +205,13 @@ std::unique_ptr<Model> loadModel(const fs::path& path, const LoadOptions& option
 std::unique_ptr<Model> loadModelFromText(const std::string& text, const LoadOptions& options) {
   onnx::ModelProto proto;
   onnx::OnnxParser parser(text.c_str());
-  auto status = parser.Parse(proto);
+  onnx::Common::Status status;
+  try {
+    status = parser.Parse(proto);
+  } catch (const std::exception& e) {
+    // libonnx 1.12 parses numbers with std::stof/stoll, which throw on "/.0" or out-of-range values.
+    throwInvalid(std::string("<text>: parse error: bad number (") + e.what() + ")");
+  }
   if (!status.IsOK()) {
     throwInvalid("<text>: parse error: " + oneLine(status.ErrorMessage()));
   }

@@ -83,6 +83,12 @@ struct Walker {
     for (const auto& s : g.sparse_initializer()) validateSparseTensor(s, where);
     for (const auto* list : {&g.input(), &g.output(), &g.value_info()})
       for (const auto& v : *list) validateType(v.type(), where + ": value '" + v.name() + "'");
+    // libonnx's shape inference reads the type of every main-graph input (subgraph inputs get
+    // theirs from the node); one without a type crashes it.
+    if (depth == 0)
+      for (const auto& v : g.input())
+        if (v.type().value_case() == onnx::TypeProto::VALUE_NOT_SET)
+          throwInvalid(where + ": graph input '" + v.name() + "' has no type");
     if (checkNames) {
       std::set<std::string>& names = scopes.emplace_back();
       for (const auto& v : g.input()) names.insert(v.name());

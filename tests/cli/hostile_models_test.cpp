@@ -323,6 +323,13 @@ TEST_F(HostileModels, UnknownElementTypeOfAGraphOutput) {
   expectFailure(write(m), kInvalid, "value 'y': unknown element type 93");
 }
 
+TEST_F(HostileModels, GraphInputWithoutType) {
+  // Found by fuzz_model: libonnx 1.12's shape inference segfaults on an input without a type.
+  auto m = addModel();
+  m.mutable_graph()->mutable_input(0)->clear_type();
+  expectFailure(write(m), kInvalid, "graph input 'x' has no type");
+}
+
 TEST_F(HostileModels, DataInTwoFields) {
   auto m = addModel();
   for (int i = 0; i < 4; ++i) weight(m)->add_float_data(1.0f);

@@ -132,9 +132,34 @@ bool dataPropagationSafe(const onnx::GraphProto& g) {
 // the inferred output shapes). So each node is verified against its schema first: attributes
 // required and of the right type, input and output counts. Nodes without a schema are left to
 // the checker.
+// libonnx 1.12's convPoolShapeInference reads past its vectors when a Conv's weight rank
+// differs from its input's (x [1,1,3] with w [1,1,2,2]). Checked where both ranks are declared
+// (inputs, initializers, value_info) before inference; the runtime checks the rest.
+void checkConvRanks(const onnx::GraphProto& g, const onnx::NodeProto& n, const std::string& display) {
+  static const std::map<std::string, int> weightInput = {
+      {"Conv", 1}, {"ConvInteger", 1}, {"ConvTranspose", 1}, {"QLinearConv", 3}};
+  auto op = weightInput.find(n.op_type());
+  if (op == weightInput.end() || !(n.domain().empty() || n.domain() == "ai.onnx") || n.input_size() <= op->second)
+    return;
+  auto rankOf = [&](const std::string& name) -> int {
+    for (const auto* list : {&g.input(), &g.value_info()})
+      for (const auto& v : *list)
+        if (v.name() == name && v.type().has_tensor_type() && v.type().tensor_type().has_shape())
+          return v.type().tensor_type().shape().dim_size();
+    for (const auto& t : g.initializer())
+      if (t.name() == name) return t.dims_size();
+    return -1;
+  };
+  const int xRank = rankOf(n.input(0)), wRank = rankOf(n.input(op->second));
+  if (xRank >= 0 && wRank >= 0 && wRank != xRank)
+    throwInvalid(display + ": node '" + n.name() + "' (" + n.op_type() + "): weight rank " + std::to_string(wRank) +
+                 " differs from input rank " + std::to_string(xRank));
+}
+
 void verifyNodeSchemas(const onnx::GraphProto& g, const std::map<std::string, int64_t>& opsets,
                        const std::string& display) {
   for (const auto& n : g.node()) {
+    checkConvRanks(g, n, display);
     for (const auto& a : n.attribute()) {
       if (a.has_g()) verifyNodeSchemas(a.g(), opsets, display);
       for (const auto& sg : a.graphs()) verifyNodeSchemas(sg, opsets, display);

@@ -330,6 +330,21 @@ TEST_F(HostileModels, GraphInputWithoutType) {
   expectFailure(write(m), kInvalid, "graph input 'x' has no type");
 }
 
+TEST_F(HostileModels, ConvWeightRankDiffersFromInput) {
+  // Found by fuzz_model: libonnx 1.12's conv shape inference reads out of bounds here.
+  auto m = addModel();
+  auto* g = m.mutable_graph();
+  auto* x = g->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  x->clear_dim();
+  for (int d : {1, 1, 3}) x->add_dim()->set_dim_value(d);
+  auto* w = g->mutable_initializer(0);
+  w->clear_dims();
+  for (int d : {1, 1, 2, 2}) w->add_dims(d);
+  g->mutable_node(0)->set_op_type("Conv");
+  g->mutable_node(0)->set_name("conv");
+  expectFailure(write(m), kInvalid, "node 'conv' (Conv): weight rank 4 differs from input rank 3");
+}
+
 TEST_F(HostileModels, DataInTwoFields) {
   auto m = addModel();
   for (int i = 0; i < 4; ++i) weight(m)->add_float_data(1.0f);

@@ -132,15 +132,11 @@ bool dataPropagationSafe(const onnx::GraphProto& g) {
 // the inferred output shapes). So each node is verified against its schema first: attributes
 // required and of the right type, input and output counts. Nodes without a schema are left to
 // the checker.
-// libonnx 1.12's convPoolShapeInference reads past its vectors when a Conv's weight rank
-// differs from its input's (x [1,1,3] with w [1,1,2,2]). Checked where both ranks are declared
+// libonnx 1.12's inference reads past its vectors when a Conv's weight rank differs from its
+// input's (x [1,1,3] with w [1,1,2,2]) and when Gemm gets a non-matrix (both found by fuzz_model). Checked where both ranks are declared
 // (inputs, initializers, value_info) before inference; the runtime checks the rest.
 void checkConvRanks(const onnx::GraphProto& g, const onnx::NodeProto& n, const std::string& display) {
-  static const std::map<std::string, int> weightInput = {
-      {"Conv", 1}, {"ConvInteger", 1}, {"ConvTranspose", 1}, {"QLinearConv", 3}};
-  auto op = weightInput.find(n.op_type());
-  if (op == weightInput.end() || !(n.domain().empty() || n.domain() == "ai.onnx") || n.input_size() <= op->second)
-    return;
+  if (!(n.domain().empty() || n.domain() == "ai.onnx")) return;
   auto rankOf = [&](const std::string& name) -> int {
     for (const auto* list : {&g.input(), &g.value_info()})
       for (const auto& v : *list)
@@ -150,6 +146,18 @@ void checkConvRanks(const onnx::GraphProto& g, const onnx::NodeProto& n, const s
       if (t.name() == name) return t.dims_size();
     return -1;
   };
+  // Gemm's inference indexes dims 0 and 1 of A and B without checking their rank.
+  if (n.op_type() == "Gemm")
+    for (int i = 0; i < 2 && i < n.input_size(); ++i) {
+      const int r = rankOf(n.input(i));
+      if (r >= 0 && r != 2)
+        throwInvalid(display + ": node '" + n.name() + "' (Gemm): input '" + n.input(i) + "' has rank " +
+                     std::to_string(r) + "; Gemm takes matrices");
+    }
+  static const std::map<std::string, int> weightInput = {
+      {"Conv", 1}, {"ConvInteger", 1}, {"ConvTranspose", 1}, {"QLinearConv", 3}};
+  auto op = weightInput.find(n.op_type());
+  if (op == weightInput.end() || n.input_size() <= op->second) return;
   const int xRank = rankOf(n.input(0)), wRank = rankOf(n.input(op->second));
   if (xRank >= 0 && wRank >= 0 && wRank != xRank)
     throwInvalid(display + ": node '" + n.name() + "' (" + n.op_type() + "): weight rank " + std::to_string(wRank) +

@@ -345,6 +345,18 @@ TEST_F(HostileModels, ConvWeightRankDiffersFromInput) {
   expectFailure(write(m), kInvalid, "node 'conv' (Conv): weight rank 4 differs from input rank 3");
 }
 
+TEST_F(HostileModels, GemmOfAVector) {
+  // Found by fuzz_model: libonnx 1.12's Gemm inference reads dim 1 of a rank-1 B.
+  auto m = addModel();
+  auto* g = m.mutable_graph();
+  auto* x = g->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  x->clear_dim();
+  for (int d : {2, 4}) x->add_dim()->set_dim_value(d);
+  g->mutable_node(0)->set_op_type("Gemm");
+  g->mutable_node(0)->set_name("gemm");
+  expectFailure(write(m), kInvalid, "node 'gemm' (Gemm): input 'w' has rank 1; Gemm takes matrices");
+}
+
 TEST_F(HostileModels, DataInTwoFields) {
   auto m = addModel();
   for (int i = 0; i < 4; ++i) weight(m)->add_float_data(1.0f);

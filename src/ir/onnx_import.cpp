@@ -154,6 +154,16 @@ void checkConvRanks(const onnx::GraphProto& g, const onnx::NodeProto& n, const s
         throwInvalid(display + ": node '" + n.name() + "' (Gemm): input '" + n.input(i) + "' has rank " +
                      std::to_string(r) + "; Gemm takes matrices");
     }
+  // Conv and pooling inference divides by strides and dilations (a 0 stride: SIGFPE).
+  static const std::set<std::string> windowed = {"Conv",    "ConvInteger", "ConvTranspose", "QLinearConv",
+                                                 "MaxPool", "AveragePool", "LpPool",        "MaxUnpool"};
+  if (windowed.count(n.op_type()))
+    for (const auto& a : n.attribute())
+      if (a.name() == "strides" || a.name() == "dilations" || a.name() == "kernel_shape")
+        for (int64_t v : a.ints())
+          if (v <= 0)
+            throwInvalid(display + ": node '" + n.name() + "' (" + n.op_type() + "): attribute '" + a.name() +
+                         "' has " + std::to_string(v) + "; it must be positive");
   static const std::map<std::string, int> weightInput = {
       {"Conv", 1}, {"ConvInteger", 1}, {"ConvTranspose", 1}, {"QLinearConv", 3}};
   auto op = weightInput.find(n.op_type());

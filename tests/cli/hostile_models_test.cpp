@@ -357,6 +357,27 @@ TEST_F(HostileModels, GemmOfAVector) {
   expectFailure(write(m), kInvalid, "node 'gemm' (Gemm): input 'w' has rank 1; Gemm takes matrices");
 }
 
+TEST_F(HostileModels, PoolWithZeroStride) {
+  // Found by fuzz_text: libonnx 1.12's pool inference divides by the stride (SIGFPE).
+  auto m = addModel();
+  auto* g = m.mutable_graph();
+  auto* x = g->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  x->clear_dim();
+  for (int d : {1, 1, 8, 8}) x->add_dim()->set_dim_value(d);
+  auto* n = g->mutable_node(0);
+  n->set_op_type("MaxPool");
+  n->set_name("pool");
+  n->mutable_input()->RemoveLast();
+  for (const char* name : {"kernel_shape", "strides"}) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    a->add_ints(std::string(name) == "strides" ? 0 : 3);
+    a->add_ints(3);
+  }
+  expectFailure(write(m), kInvalid, "node 'pool' (MaxPool): attribute 'strides' has 0; it must be positive");
+}
+
 TEST_F(HostileModels, DataInTwoFields) {
   auto m = addModel();
   for (int i = 0; i < 4; ++i) weight(m)->add_float_data(1.0f);

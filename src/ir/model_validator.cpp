@@ -71,6 +71,8 @@ struct Walker {
   const LoadOptions& options;
   std::set<std::string> importedDomains;  // "" for the default domain; empty set: functions
   bool checkDomains = true;
+  bool checkNames = true;  // off in function bodies, whose names are the call's
+  std::vector<std::set<std::string>> scopes;  // names visible in the graph being walked, outermost first
 
   void graph(const onnx::GraphProto& g, int depth) {
     if (depth > options.maxSubgraphDepth)
@@ -79,8 +81,53 @@ struct Walker {
     const std::string where = display + (depth == 0 ? "" : ": subgraph '" + g.name() + "'");
     for (const auto& t : g.initializer()) validateTensor(t, where);
     for (const auto& s : g.sparse_initializer()) validateSparseTensor(s, where);
-    for (const auto& n : g.node()) node(n, depth, where);
+    for (const auto* list : {&g.input(), &g.output(), &g.value_info()})
+      for (const auto& v : *list) validateType(v.type(), where + ": value '" + v.name() + "'");
+    // libonnx's shape inference reads the type of every main-graph input (subgraph inputs get
+    // theirs from the node); one without a type crashes it.
+    if (depth == 0)
+      for (const auto& v : g.input())
+        if (v.type().value_case() == onnx::TypeProto::VALUE_NOT_SET)
+          throwInvalid(where + ": graph input '" + v.name() + "' has no type");
+    if (checkNames) {
+      std::set<std::string>& names = scopes.emplace_back();
+      for (const auto& v : g.input()) names.insert(v.name());
+      for (const auto& t : g.initializer()) names.insert(t.name());
+      for (const auto& s : g.sparse_initializer()) names.insert(s.values().name());
+      for (const auto& n : g.node())
+        for (const auto& o : n.output()) names.insert(o);
+    }
+    for (const auto& n : g.node()) {
+      if (checkNames) checkInputsDefined(n, where);
+      node(n, depth, where);
+    }
+    if (checkNames) scopes.pop_back();
     checkAcyclic(g, where);
+  }
+
+  // Declared element types must be ones effdl knows (0: not given), at any depth of nesting.
+  void validateType(const onnx::TypeProto& t, const std::string& label) {
+    auto check = [&](int32_t elem) {
+      if (elem != 0 && !isKnownDtype(elem)) throwInvalid(label + ": unknown element type " + std::to_string(elem));
+    };
+    if (t.has_tensor_type()) check(t.tensor_type().elem_type());
+    if (t.has_sparse_tensor_type()) check(t.sparse_tensor_type().elem_type());
+    if (t.has_sequence_type()) validateType(t.sequence_type().elem_type(), label);
+    if (t.has_optional_type()) validateType(t.optional_type().elem_type(), label);
+    if (t.has_map_type()) validateType(t.map_type().value_type(), label);
+  }
+
+  // libonnx's shape inference dereferences the type of every node input: one that nothing
+  // defines (no graph input, initializer, node output, or enclosing scope's value) crashes it.
+  void checkInputsDefined(const onnx::NodeProto& n, const std::string& where) {
+    for (const auto& in : n.input()) {
+      if (in.empty()) continue;  // an omitted optional input
+      bool found = false;
+      for (auto s = scopes.rbegin(); s != scopes.rend() && !found; ++s) found = s->count(in) > 0;
+      if (!found)
+        throwInvalid(where + ": node '" + n.name() + "' (" + n.op_type() + ") reads '" + in +
+                     "', which no graph input, initializer or node defines");
+    }
   }
 
   // ONNX wants nodes topologically sorted, and the checker says so when they are not; a cycle
@@ -313,12 +360,13 @@ void validateSparseTensor(const onnx::SparseTensorProto& s, const std::string& w
 void validateModelProto(const onnx::ModelProto& model, const std::string& display, const LoadOptions& options) {
   checkVersions(model, display);
   if (!model.has_graph()) throwInvalid(display + ": the model has no graph");
-  Walker w{display, options, {}, true};
+  Walker w{display, options, {}, true, true, {}};
   for (const auto& o : model.opset_import()) w.importedDomains.insert(o.domain() == "ai.onnx" ? "" : o.domain());
   // IR < 3 models have no opset imports: the default domain is implied.
   if (model.opset_import_size() == 0) w.importedDomains.insert("");
   w.graph(model.graph(), 0);
   w.checkDomains = false;  // functions import their own opsets
+  w.checkNames = false;
   for (const auto& f : model.functions())
     for (const auto& n : f.node()) w.node(n, 1, display + ": function '" + f.name() + "'");
   checkFunctionCycles(model, display);

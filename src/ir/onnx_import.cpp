@@ -70,15 +70,28 @@ std::vector<std::pair<std::string, int64_t>> bindDims(onnx::ModelProto& proto, c
   return bound;
 }
 
+// libonnx's messages span lines: the problem (itself split, e.g. around a printed node), then
+// "==> Context: <the node>" (checker) or "Error context: <the whole text>" (parser). effdl's
+// errors are one line: the lines joined, the checker's context kept, the parser's quoted text not.
+std::string oneLine(const std::string& message) {
+  std::string out, line;
+  std::istringstream lines(message);
+  while (std::getline(lines, line)) {
+    if (line.rfind("Error context", 0) == 0) continue;
+    if (line.rfind("==> Context: ", 0) == 0) line = "(context: " + line.substr(13) + ")";
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    while (!out.empty() && !line.empty() && line.front() == ' ') line.erase(0, 1);
+    if (line.empty()) continue;
+    out += (out.empty() ? "" : " ") + line;
+  }
+  return out;
+}
+
 void runChecker(onnx::ModelProto& proto, const std::string& display) {
   try {
     onnx::checker::check_model(proto);
   } catch (const std::exception& e) {
-    std::string msg = e.what();
-    // libonnx appends a context line ("==> Context: ..."); keep the first line for one-line errors.
-    auto nl = msg.find('\n');
-    if (nl != std::string::npos) msg = msg.substr(0, nl);
-    throwInvalid(display + ": ONNX checker: " + msg);
+    throwInvalid(display + ": ONNX checker: " + oneLine(e.what()));
   }
 }
 
@@ -114,16 +127,82 @@ bool dataPropagationSafe(const onnx::GraphProto& g) {
   return true;
 }
 
+// libonnx's inference functions trust the node to match its schema (Scan-8 dereferences its
+// required num_scan_inputs attribute unchecked), yet its checker runs after inference (it needs
+// the inferred output shapes). So each node is verified against its schema first: attributes
+// required and of the right type, input and output counts. Nodes without a schema are left to
+// the checker.
+// libonnx 1.12's inference reads past its vectors when a Conv's weight rank differs from its
+// input's (x [1,1,3] with w [1,1,2,2]) and when Gemm gets a non-matrix (both found by fuzz_model). Checked where both ranks are declared
+// (inputs, initializers, value_info) before inference; the runtime checks the rest.
+void checkConvRanks(const onnx::GraphProto& g, const onnx::NodeProto& n, const std::string& display) {
+  if (!(n.domain().empty() || n.domain() == "ai.onnx")) return;
+  auto rankOf = [&](const std::string& name) -> int {
+    for (const auto* list : {&g.input(), &g.value_info()})
+      for (const auto& v : *list)
+        if (v.name() == name && v.type().has_tensor_type() && v.type().tensor_type().has_shape())
+          return v.type().tensor_type().shape().dim_size();
+    for (const auto& t : g.initializer())
+      if (t.name() == name) return t.dims_size();
+    return -1;
+  };
+  // Gemm's inference indexes dims 0 and 1 of A and B without checking their rank.
+  if (n.op_type() == "Gemm")
+    for (int i = 0; i < 2 && i < n.input_size(); ++i) {
+      const int r = rankOf(n.input(i));
+      if (r >= 0 && r != 2)
+        throwInvalid(display + ": node '" + n.name() + "' (Gemm): input '" + n.input(i) + "' has rank " +
+                     std::to_string(r) + "; Gemm takes matrices");
+    }
+  // Conv and pooling inference divides by strides and dilations (a 0 stride: SIGFPE).
+  static const std::set<std::string> windowed = {"Conv",    "ConvInteger", "ConvTranspose", "QLinearConv",
+                                                 "MaxPool", "AveragePool", "LpPool",        "MaxUnpool"};
+  if (windowed.count(n.op_type()))
+    for (const auto& a : n.attribute())
+      if (a.name() == "strides" || a.name() == "dilations" || a.name() == "kernel_shape")
+        for (int64_t v : a.ints())
+          if (v <= 0)
+            throwInvalid(display + ": node '" + n.name() + "' (" + n.op_type() + "): attribute '" + a.name() +
+                         "' has " + std::to_string(v) + "; it must be positive");
+  static const std::map<std::string, int> weightInput = {
+      {"Conv", 1}, {"ConvInteger", 1}, {"ConvTranspose", 1}, {"QLinearConv", 3}};
+  auto op = weightInput.find(n.op_type());
+  if (op == weightInput.end() || n.input_size() <= op->second) return;
+  const int xRank = rankOf(n.input(0)), wRank = rankOf(n.input(op->second));
+  if (xRank >= 0 && wRank >= 0 && wRank != xRank)
+    throwInvalid(display + ": node '" + n.name() + "' (" + n.op_type() + "): weight rank " + std::to_string(wRank) +
+                 " differs from input rank " + std::to_string(xRank));
+}
+
+void verifyNodeSchemas(const onnx::GraphProto& g, const std::map<std::string, int64_t>& opsets,
+                       const std::string& display) {
+  for (const auto& n : g.node()) {
+    checkConvRanks(g, n, display);
+    for (const auto& a : n.attribute()) {
+      if (a.has_g()) verifyNodeSchemas(a.g(), opsets, display);
+      for (const auto& sg : a.graphs()) verifyNodeSchemas(sg, opsets, display);
+    }
+    const std::string domain = n.domain() == "ai.onnx" ? "" : n.domain();
+    auto it = opsets.find(domain);
+    if (it == opsets.end()) continue;
+    const onnx::OpSchema* schema =
+        onnx::OpSchemaRegistry::Schema(n.op_type(), static_cast<int>(it->second), domain);
+    if (!schema) continue;
+    try {
+      schema->Verify(n);
+    } catch (const std::exception& e) {
+      throwInvalid(display + ": node '" + n.name() + "' (" + n.op_type() + "): " + oneLine(e.what()));
+    }
+  }
+}
+
 void inferShapes(onnx::ModelProto& proto, const std::string& display) {
   try {
     const bool dataProp = dataPropagationSafe(proto.graph());
     onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*error_mode=*/0, dataProp);
     onnx::shape_inference::InferShapes(proto, onnx::OpSchemaRegistry::Instance(), opts);
   } catch (const std::exception& e) {
-    std::string msg = e.what();
-    auto nl = msg.find('\n');
-    if (nl != std::string::npos) msg = msg.substr(0, nl);
-    throwInvalid(display + ": shape inference: " + msg);
+    throwInvalid(display + ": shape inference: " + oneLine(e.what()));
   }
 }
 
@@ -169,15 +248,15 @@ std::unique_ptr<Model> loadModel(const fs::path& path, const LoadOptions& option
 std::unique_ptr<Model> loadModelFromText(const std::string& text, const LoadOptions& options) {
   onnx::ModelProto proto;
   onnx::OnnxParser parser(text.c_str());
-  auto status = parser.Parse(proto);
+  onnx::Common::Status status;
+  try {
+    status = parser.Parse(proto);
+  } catch (const std::exception& e) {
+    // libonnx 1.12 parses numbers with std::stof/stoll, which throw on "/.0" or out-of-range values.
+    throwInvalid(std::string("<text>: parse error: bad number (") + e.what() + ")");
+  }
   if (!status.IsOK()) {
-    // libonnx writes "[ParseError at position ...]", the problem, and "Error context: <text>" on
-    // separate lines; errors are one line, without the quoted text.
-    std::string msg, line;
-    std::istringstream lines(status.ErrorMessage());
-    while (std::getline(lines, line))
-      if (!line.empty() && line.rfind("Error context", 0) != 0) msg += (msg.empty() ? "" : " ") + line;
-    throwInvalid("<text>: parse error: " + msg);
+    throwInvalid("<text>: parse error: " + oneLine(status.ErrorMessage()));
   }
   if (!parser.EndOfInput()) throwInvalid("<text>: unexpected text after the model");
   return importProto(std::move(proto), fs::path("."), "<text>", options);
@@ -195,7 +274,13 @@ std::unique_ptr<Model> importProto(onnx::ModelProto&& proto, const fs::path& bas
   auto bound = bindDims(proto, opts, display, where);
   std::set<std::string> fileValueInfo;
   for (const auto& vi : proto.graph().value_info()) fileValueInfo.insert(vi.name());
-  if (opts.inferShapes) inferShapes(proto, display);
+  if (opts.inferShapes) {
+    std::map<std::string, int64_t> opsets;
+    for (const auto& o : proto.opset_import()) opsets[o.domain() == "ai.onnx" ? "" : o.domain()] = o.version();
+    if (proto.opset_import_size() == 0) opsets[""] = 1;
+    verifyNodeSchemas(proto.graph(), opsets, display);
+    inferShapes(proto, display);
+  }
   if (opts.runChecker) {
     absolutizeExternalLocations(*proto.mutable_graph(), baseDir);
     runChecker(proto, display);

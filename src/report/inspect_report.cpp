@@ -243,7 +243,8 @@ void renderInspectJson(const InspectReport& r, std::ostream& os) {
                  {"output_bytes", m.outputBytes},
                  {"total_activation_bytes", m.totalActivationBytes},
                  {"unknown_values", m.unknownValues}};
-  os << j.dump(2) << "\n";
+  // Names come from the model and need not be UTF-8: invalid bytes become U+FFFD, not a throw.
+  os << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
 }  // namespace effdl::report

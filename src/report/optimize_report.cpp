@@ -222,7 +222,7 @@ void renderOptimizeJson(const OptimizeReport& r, std::ostream& os) {
                           {"value", g.value ? nlohmann::json(*g.value) : nlohmann::json(nullptr)},
                           {"failed", g.failed},
                           {"reason", g.reason}});
-  os << j.dump(2) << "\n";
+  os << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 
 }  // namespace effdl::report

@@ -8,9 +8,9 @@ namespace {
 
 class OwnedIo final : public KernelIo {
  public:
-  OwnedIo(const ir::Node& node, std::vector<RtTensor> inputs, std::string description)
-      : node_(node), inputs_(std::move(inputs)), outputs_(node.numOutputs()), buffers_(node.numOutputs()),
-        description_(std::move(description)) {}
+  OwnedIo(const ir::Node& node, std::vector<RtTensor> inputs, std::vector<RtTensor> implicit, std::string description)
+      : node_(node), inputs_(std::move(inputs)), implicit_(std::move(implicit)), outputs_(node.numOutputs()),
+        buffers_(node.numOutputs()), description_(std::move(description)) {}
   size_t numInputs() const override { return inputs_.size(); }
   const RtTensor* input(size_t i) const override {
     return i < inputs_.size() && inputs_[i].dtype != ir::DataType::kUndefined ? &inputs_[i] : nullptr;
@@ -26,13 +26,14 @@ class OwnedIo final : public KernelIo {
   RtTensor& allocOutputInPlace(size_t i, size_t, ir::DataType dtype, const Shape& dims) override {
     return allocOutput(i, dtype, dims);
   }
-  const RtTensor* implicitInput(size_t) const override { return nullptr; }
+  const RtTensor* implicitInput(size_t i) const override { return i < implicit_.size() ? &implicit_[i] : nullptr; }
   const std::string& describe() const override { return description_; }
   const RtTensor& output(size_t i) const { return outputs_[i]; }
 
  private:
   const ir::Node& node_;
   std::vector<RtTensor> inputs_;
+  std::vector<RtTensor> implicit_;  // values a subgraph reads from the enclosing scope
   std::vector<RtTensor> outputs_;
   std::vector<std::vector<uint8_t>> buffers_;
   std::string description_;
@@ -62,10 +63,17 @@ std::vector<ir::Tensor> evaluateNode(const ir::Model& model, const ir::Node& nod
     ctx.constInputs.push_back(&t);
     inputs.push_back(RtTensor{t.dtype(), t.dims(), const_cast<uint8_t*>(t.data()), t.nbytes()});
   }
+  std::vector<RtTensor> implicit;
+  for (const ir::Value* v : node.implicitInputs()) {
+    if (!v->isConstant()) throwInternal(ctx.describe() + ": evaluateNode needs constant implicit inputs");
+    const ir::Tensor& t = v->initializer();
+    if (t.dtype() == ir::DataType::kString) ctx.unsupported("string tensors");
+    implicit.push_back(RtTensor{t.dtype(), t.dims(), const_cast<uint8_t*>(t.data()), t.nbytes()});
+  }
   const KernelEntry* e = kernelRegistry().find(node.domain(), node.opType(), version);
   if (!e) ctx.unsupported("no kernel in effdl's runtime");
   auto kernel = e->factory(ctx);
-  OwnedIo io(node, std::move(inputs), ctx.describe());
+  OwnedIo io(node, std::move(inputs), std::move(implicit), ctx.describe());
   kernel->run(io);
   std::vector<ir::Tensor> out;
   for (size_t i = 0; i < node.numOutputs(); ++i) {

@@ -11,8 +11,9 @@ namespace effdl::runtime {
 // Whether effdl's runtime has a kernel for this node's op at the model's opset.
 bool hasKernel(const ir::Model& model, const ir::Node& node);
 
-// Evaluates `node` (whose inputs are all constants or omitted) and returns its outputs (empty
-// tensors for omitted outputs). Throws effdl::Error when the kernel refuses or fails.
+// Evaluates `node` (whose inputs, and for If/Loop the values its subgraphs read from the
+// enclosing scope, are all constants or omitted) and returns its outputs (empty tensors for
+// omitted outputs). Throws effdl::Error when the kernel refuses or fails.
 std::vector<ir::Tensor> evaluateNode(const ir::Model& model, const ir::Node& node);
 
 }  // namespace effdl::runtime

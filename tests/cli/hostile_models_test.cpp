@@ -156,7 +156,102 @@ TEST_F(HostileModels, ValueProducedTwice) {
 TEST_F(HostileModels, UndefinedNodeInput) {
   auto m = addModel();
   m.mutable_graph()->mutable_node(0)->set_input(1, "nowhere");
-  expectFailure(write(m), kInvalid, "nowhere");
+  expectFailure(write(m), kInvalid, "node '' (Add) reads 'nowhere', which no graph input, initializer or node defines");
+}
+
+TEST_F(HostileModels, UndefinedInputOfShapeCrashedShapeInference) {
+  // Found by fuzz_model: libonnx 1.12's shape inference segfaults on Shape of an undefined value.
+  auto m = addModel();
+  auto* n = m.mutable_graph()->add_node();
+  n->set_op_type("Shape");
+  n->set_name("s");
+  n->add_input("undefined");
+  n->add_output("shape");
+  expectFailure(write(m), kInvalid, "node 's' (Shape) reads 'undefined'");
+}
+
+TEST_F(HostileModels, MissingRequiredAttributeCrashedShapeInference) {
+  // Found by fuzz_model: libonnx 1.12's Scan-8 inference dereferences num_scan_inputs unchecked.
+  auto m = addModel();
+  m.mutable_opset_import(0)->set_version(8);
+  auto* g = m.mutable_graph();
+  auto* n = g->add_node();
+  n->set_op_type("Scan");
+  n->set_name("scan");
+  n->add_input("");
+  n->add_input("x");
+  n->add_output("s");
+  auto* a = n->add_attribute();
+  a->set_name("body");
+  a->set_type(onnx::AttributeProto::GRAPH);
+  auto* b = a->mutable_g();
+  b->set_name("body");
+  *b->add_input() = g->input(0);
+  *b->add_output() = g->input(0);
+  expectFailure(write(m), kInvalid, "node 'scan' (Scan): Required attribute 'num_scan_inputs' is missing");
+}
+
+TEST_F(HostileModels, UndefinedValueInsideASubgraph) {
+  // Names of enclosing graphs are visible in a subgraph; others are not.
+  auto m = addModel();
+  auto* g = m.mutable_graph();
+  auto* c = g->add_initializer();
+  c->set_name("c");
+  c->set_data_type(onnx::TensorProto::BOOL);
+  c->add_int32_data(1);
+  g->mutable_node(0)->set_output(0, "t");
+  auto* n = g->add_node();
+  n->set_op_type("If");
+  n->add_input("c");
+  n->add_output("y");
+  for (const char* branch : {"then_branch", "else_branch"}) {
+    auto* a = n->add_attribute();
+    a->set_name(branch);
+    a->set_type(onnx::AttributeProto::GRAPH);
+    auto* b = a->mutable_g();
+    b->set_name(branch);
+    auto* add = b->add_node();
+    add->set_op_type("Add");
+    add->set_name("inner");
+    add->add_input("t");  // from the enclosing graph: fine
+    add->add_input(std::string(branch) == "then_branch" ? "w" : "missing");
+    add->add_output("r");
+    *b->add_output() = g->output(0);
+    b->mutable_output(0)->set_name("r");
+  }
+  expectFailure(write(m), kInvalid, "subgraph 'else_branch': node 'inner' (Add) reads 'missing'");
+}
+
+TEST_F(HostileModels, SubgraphReadsItsOwnNodeOutput) {
+  // A cycle through a subgraph: the If's branch reads 'y', the If's own output.
+  auto m = addModel();
+  auto* g = m.mutable_graph();
+  g->mutable_node(0)->set_output(0, "t");
+  auto* n = g->add_node();
+  n->set_op_type("If");
+  n->add_input("c");
+  n->add_output("y");
+  for (const char* branch : {"then_branch", "else_branch"}) {
+    auto* a = n->add_attribute();
+    a->set_name(branch);
+    a->set_type(onnx::AttributeProto::GRAPH);
+    auto* b = a->mutable_g();
+    b->set_name(branch);
+    auto* add = b->add_node();
+    add->set_op_type("Add");
+    add->add_input("t");
+    add->add_input("y");
+    add->add_output("r");
+    *b->add_output() = g->output(0);
+    b->mutable_output(0)->set_name("r");
+  }
+  auto* c = g->add_initializer();
+  c->set_name("c");
+  c->set_data_type(onnx::TensorProto::BOOL);
+  c->add_int32_data(1);
+  expectFailure(write(m), kInvalid,
+                "ONNX checker: Nodes in a graph must be topologically sorted, however input 'y' of node: name:  "
+                "OpType: Add is not output of any previous nodes. (context: Bad node spec for node. Name:  OpType: If)");
 }
 
 TEST_F(HostileModels, RecursiveFunctions) {
@@ -194,6 +289,17 @@ TEST_F(HostileModels, NestingInsideFunctionBody) {
   expectFailure(write(m), kInvalid, "subgraphs nested deeper than effdl's limit of 32");
 }
 
+TEST_F(HostileModels, NamesThatAreNotUtf8InJsonOutput) {
+  // Found by fuzz_model: JSON output threw on a producer name that is not UTF-8.
+  auto m = addModel();
+  m.set_producer_name("backend-t\xdfst");
+  m.mutable_graph()->mutable_node(0)->set_name("n\xff");
+  auto p = write(m);
+  auto r = runEffdl("inspect --json '" + p.string() + "'");
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("backend-t\xef\xbf\xbdst"), std::string::npos) << "invalid bytes become U+FFFD";
+}
+
 // --- tensors --------------------------------------------------------------------------------
 
 TEST_F(HostileModels, UnknownDataType) {
@@ -208,6 +314,68 @@ TEST_F(HostileModels, TypedFieldOfWrongType) {
   w->clear_raw_data();
   for (int i = 0; i < 4; ++i) w->add_int64_data(i);
   expectFailure(write(m), kInvalid, "tensor 'w': data is stored in a field that does not match its type float");
+}
+
+TEST_F(HostileModels, UnknownElementTypeOfAGraphOutput) {
+  // Found by fuzz_model: a declared output type of 93 survived loading and broke the saved model.
+  auto m = addModel();
+  m.mutable_graph()->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(93);
+  expectFailure(write(m), kInvalid, "value 'y': unknown element type 93");
+}
+
+TEST_F(HostileModels, GraphInputWithoutType) {
+  // Found by fuzz_model: libonnx 1.12's shape inference segfaults on an input without a type.
+  auto m = addModel();
+  m.mutable_graph()->mutable_input(0)->clear_type();
+  expectFailure(write(m), kInvalid, "graph input 'x' has no type");
+}
+
+TEST_F(HostileModels, ConvWeightRankDiffersFromInput) {
+  // Found by fuzz_model: libonnx 1.12's conv shape inference reads out of bounds here.
+  auto m = addModel();
+  auto* g = m.mutable_graph();
+  auto* x = g->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  x->clear_dim();
+  for (int d : {1, 1, 3}) x->add_dim()->set_dim_value(d);
+  auto* w = g->mutable_initializer(0);
+  w->clear_dims();
+  for (int d : {1, 1, 2, 2}) w->add_dims(d);
+  g->mutable_node(0)->set_op_type("Conv");
+  g->mutable_node(0)->set_name("conv");
+  expectFailure(write(m), kInvalid, "node 'conv' (Conv): weight rank 4 differs from input rank 3");
+}
+
+TEST_F(HostileModels, GemmOfAVector) {
+  // Found by fuzz_model: libonnx 1.12's Gemm inference reads dim 1 of a rank-1 B.
+  auto m = addModel();
+  auto* g = m.mutable_graph();
+  auto* x = g->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  x->clear_dim();
+  for (int d : {2, 4}) x->add_dim()->set_dim_value(d);
+  g->mutable_node(0)->set_op_type("Gemm");
+  g->mutable_node(0)->set_name("gemm");
+  expectFailure(write(m), kInvalid, "node 'gemm' (Gemm): input 'w' has rank 1; Gemm takes matrices");
+}
+
+TEST_F(HostileModels, PoolWithZeroStride) {
+  // Found by fuzz_text: libonnx 1.12's pool inference divides by the stride (SIGFPE).
+  auto m = addModel();
+  auto* g = m.mutable_graph();
+  auto* x = g->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+  x->clear_dim();
+  for (int d : {1, 1, 8, 8}) x->add_dim()->set_dim_value(d);
+  auto* n = g->mutable_node(0);
+  n->set_op_type("MaxPool");
+  n->set_name("pool");
+  n->mutable_input()->RemoveLast();
+  for (const char* name : {"kernel_shape", "strides"}) {
+    auto* a = n->add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    a->add_ints(std::string(name) == "strides" ? 0 : 3);
+    a->add_ints(3);
+  }
+  expectFailure(write(m), kInvalid, "node 'pool' (MaxPool): attribute 'strides' has 0; it must be positive");
 }
 
 TEST_F(HostileModels, DataInTwoFields) {

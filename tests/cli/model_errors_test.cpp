@@ -201,6 +201,10 @@ TEST_F(ModelErrors, SubgraphsNestedTooDeep) {
     inner = std::move(outer);
   }
   addIf(m.mutable_graph(), inner, "z");
+  auto* c = m.mutable_graph()->add_initializer();  // the condition every level reads
+  c->set_name("c");
+  c->set_data_type(onnx::TensorProto::BOOL);
+  c->add_int32_data(1);
   expectFailure(write(m), kInvalid, "subgraphs nested deeper than effdl's limit of 32");
 }
 

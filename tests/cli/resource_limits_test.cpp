@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -229,7 +230,20 @@ TEST_F(ResourceLimits, SparseInitializerWithHugeDenseShape) {
   expectCheap(hugeSparseModel(), "cleanup");
 }
 
-TEST_F(ResourceLimits, LoopOfABillionTrips) { expectCheap(loopModel(1'000'000'000), "node with subgraphs kept"); }
+TEST_F(ResourceLimits, LoopOfABillionTrips) { expectCheap(loopModel(1'000'000'000), "Loop above the folding work budget kept"); }
+
+TEST_F(ResourceLimits, MaxTensorBytesBoundsTheRuntime) {
+  // Expand of a scalar to 2^20 floats (4 MiB) runs by default and is refused under 1 MiB.
+  auto m = bigOpModel("Expand", {floats("a", {1.0f}), int64s("shape", {int64_t{1} << 20})}, {int64_t{1} << 20});
+  const fs::path model = dir / "model.onnx";
+  writeFile(model, m.SerializeAsString());
+  Measured ok = runMeasured({"run", model.string(), "--random", "1"}, dir);
+  EXPECT_EQ(ok.exitCode, 0) << ok.err;
+  Measured r = runMeasured({"run", model.string(), "--random", "1", "--max-tensor-bytes", "1M"}, dir);
+  EXPECT_NE(r.exitCode, 0);
+  EXPECT_NE(r.err.find("exceeds the runtime's tensor size limit of 1048576"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
 
 }  // namespace
 }  // namespace effdl::test

@@ -60,7 +60,7 @@ void registerBench(CLI::App& app) {
       j["activation_pool_bytes"] = r.activationPoolBytes;
       j["inputs"] = nlohmann::json::array();
       for (const auto& [name, dims] : r.inputShapes) j["inputs"].push_back({{"name", name}, {"shape", dims}});
-      std::cout << j.dump(2) << "\n";
+      std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       return;
     }
     auto ms = [](double v) {

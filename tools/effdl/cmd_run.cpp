@@ -148,7 +148,7 @@ void registerRun(CLI::App& app) {
         std::cout << "\n";
       }
     }
-    if (args->json) std::cout << j.dump(2) << "\n";
+    if (args->json) std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   });
 }
 

@@ -31,7 +31,7 @@ int fail(effdl::ErrorKind kind, const std::string& message) {
     j["error"] = {{"kind", std::string(effdl::kindName(kind))},
                   {"message", message},
                   {"exit_code", effdl::exitCode(kind)}};
-    std::cout << j.dump(2) << "\n";
+    std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   }
   return effdl::exitCode(kind);
 }

@@ -74,7 +74,7 @@ class ScratchDir {
   }
   {
     std::ofstream f(resultFile);
-    f << result.dump();
+    f << result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   std::cout.flush();
   std::cerr.flush();
@@ -238,7 +238,7 @@ size_t runBatch(const OptimizeJob& job, const std::vector<BatchItem>& items, int
       m["report"] = o.report;
       j["models"].push_back(m);
     }
-    os << j.dump(2) << "\n";
+    os << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return failed;
   }
   report::Table t({"model", "status", "size", "latency", "agreement", "output / reason"},

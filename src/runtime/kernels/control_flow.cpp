@@ -7,6 +7,7 @@
 #include "runtime/graph_executor.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/kernels/families.h"
+#include "runtime/limits.h"
 
 namespace effdl::runtime {
 namespace {
@@ -124,7 +125,9 @@ class LoopKernel : public Kernel {
         if (trips == 0) scanShape[s] = RtTensor{t.dtype, t.dims, nullptr, t.nbytes};
         else if (t.dims != scanShape[s].dims || t.dtype != scanShape[s].dtype)
           throwRunError(io, "scan output " + std::to_string(s) + " changes shape between iterations");
-        if (scans[s].size() + t.nbytes > (uint64_t{1} << 34)) throwRunError(io, "scan outputs exceed 16 GiB");
+        if (scans[s].size() + t.nbytes > static_cast<uint64_t>(runtimeMaxTensorBytes()))
+          throwRunError(io, "scan output " + std::to_string(s) + " grows past the tensor limit of " +
+                                std::to_string(runtimeMaxTensorBytes()) + " bytes (--max-tensor-bytes)");
         const uint8_t* p = static_cast<const uint8_t*>(t.data);
         scans[s].insert(scans[s].end(), p, p + t.nbytes);
       }

@@ -314,7 +314,10 @@ PassResult pruneChannels(ir::Model& model, double fraction, bool l1, const Targe
     }
   }
   int64_t removedChannels = 0;
-  for (auto& [root, sc] : score) {
+  for (auto& entry : score) {
+    // Named references, not structured bindings: clang 14 cannot capture those in a lambda.
+    const auto& root = entry.first;
+    auto& sc = entry.second;
     const auto c = static_cast<int64_t>(sc.size());
     const int64_t drop = std::min<int64_t>(c - 1, std::llround(fraction * static_cast<double>(c)));
     std::vector<int64_t> idx(static_cast<size_t>(c));

@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "runtime/dnnl_context.h"
+#include "runtime/kernels/int8_dnnl_attr.h"
 #include "runtime/kernels/quant_common.h"
 
 namespace effdl::runtime {
@@ -187,21 +188,7 @@ Int8Conv::Plan& Int8Conv::planFor(const Shape& x) {
         padR(g.padEnd.begin(), g.padEnd.end());
     for (int64_t d : g.dilations) dil.push_back(d - 1);
     const auto xt = dnnlType(p_.xType), yt = dnnlType(p_.out.yType);
-    dnnl::primitive_attr attr;
-    if (p_.out.yType != ir::DataType::kInt32) {
-      const int mask = p_.out.scale.size() == 1 ? 0 : (G > 1 ? 0x3 : 0x2);
-      attr.set_output_scales(mask, p_.out.scale);
-      // The destination zero point as a post-op adding it before rounding (the same for an integer
-      // zero point): oneDNN 2.6's depthwise int8 kernel refuses set_zero_points(DNNL_ARG_DST).
-      dnnl::post_ops ops;
-      if (p_.out.lo > -std::numeric_limits<float>::max() || p_.out.hi < std::numeric_limits<float>::max())
-        ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, std::max(p_.out.lo, -std::numeric_limits<float>::max()),
-                           std::min(p_.out.hi, std::numeric_limits<float>::max()));
-      if (p_.out.yZeroPoint != 0)
-        ops.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f, static_cast<float>(p_.out.yZeroPoint));
-      if (ops.len() > 0) attr.set_post_ops(ops);
-    }
-    if (p_.xZeroPoint != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {p_.xZeroPoint});
+    dnnl::primitive_attr attr = int8PrimitiveAttr(p_.out, G > 1 ? 0x3 : 0x2, p_.xZeroPoint);
     std::optional<dnnl::convolution_forward::primitive_desc> pd;
     for (Tag act : {channelsLastTag(rank), plainTag(rank)}) {
       try {
@@ -353,6 +340,24 @@ void Int8Conv::run(const RtTensor& x, RtTensor& y) {
   } catch (const dnnl::error& e) {
     throwDnnlError(describe_, e);
   }
+}
+
+dnnl::primitive_attr int8PrimitiveAttr(const Int8Epilogue& out, int scaleMask, int32_t srcZeroPoint) {
+  dnnl::primitive_attr attr;
+  if (out.yType != ir::DataType::kInt32) {
+    attr.set_output_scales(out.scale.size() == 1 ? 0 : scaleMask, out.scale);
+    // The destination zero point as a post-op adding it before rounding (the same for an integer
+    // zero point): oneDNN 2.6's depthwise int8 kernel refuses set_zero_points(DNNL_ARG_DST).
+    dnnl::post_ops ops;
+    if (out.lo > -std::numeric_limits<float>::max() || out.hi < std::numeric_limits<float>::max())
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, std::max(out.lo, -std::numeric_limits<float>::max()),
+                         std::min(out.hi, std::numeric_limits<float>::max()));
+    if (out.yZeroPoint != 0)
+      ops.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f, static_cast<float>(out.yZeroPoint));
+    if (ops.len() > 0) attr.set_post_ops(ops);
+  }
+  if (srcZeroPoint != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {srcZeroPoint});
+  return attr;
 }
 
 }  // namespace effdl::runtime

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "runtime/dnnl_context.h"
+#include "runtime/kernels/int8_dnnl_attr.h"
 #include "runtime/kernels/quant_common.h"
 
 namespace effdl::runtime {
@@ -106,20 +107,7 @@ Int8MatMul::Plan& Int8MatMul::planFor(int64_t M) {
     memory::desc aD({M, K}, dnnlType(p_.aType), Tag::ab), yD({M, N}, dnnlType(p_.out.yType), Tag::ab);
     memory::desc wAny({K, N}, memory::data_type::s8, Tag::any), bD({1, N}, memory::data_type::f32, Tag::ab);
     const bool hasBias = !p_.out.bias.empty();
-    dnnl::primitive_attr attr;
-    if (p_.out.yType != ir::DataType::kInt32) {
-      attr.set_output_scales(p_.out.scale.size() == 1 ? 0 : 0x2, p_.out.scale);
-      // The destination zero point as a post-op adding it before rounding (the same for an integer
-      // zero point): oneDNN 2.6's depthwise int8 kernel refuses set_zero_points(DNNL_ARG_DST).
-      dnnl::post_ops ops;
-      if (p_.out.lo > -std::numeric_limits<float>::max() || p_.out.hi < std::numeric_limits<float>::max())
-        ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, std::max(p_.out.lo, -std::numeric_limits<float>::max()),
-                           std::min(p_.out.hi, std::numeric_limits<float>::max()));
-      if (p_.out.yZeroPoint != 0)
-        ops.append_eltwise(1.f, dnnl::algorithm::eltwise_linear, 1.f, static_cast<float>(p_.out.yZeroPoint));
-      if (ops.len() > 0) attr.set_post_ops(ops);
-    }
-    if (p_.aZeroPoint != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {p_.aZeroPoint});
+    dnnl::primitive_attr attr = int8PrimitiveAttr(p_.out, 0x2, p_.aZeroPoint);
     std::optional<dnnl::matmul::primitive_desc> pd;
     try {
       dnnl::matmul::desc d(aD, wAny, hasBias ? bD : memory::desc(), yD);

@@ -54,6 +54,9 @@ report::OptimizeReport optimizeModel(const OptimizeJob& job, const fs::path& inp
     throw Error(e.kind(), prefix + e.what());
   }
 
+  // What made this file, so that it can be made again (issue 9: seeds recorded in metadata).
+  model->setMetadata("effdl.pipeline", rep.pipeline);
+  model->setMetadata("effdl.seed", std::to_string(job.seed));
   ir::saveModel(*model, output, job.saveOptions);
   // "After" is measured on the written file, as any consumer will load it.
   std::unique_ptr<ir::Model> written;

@@ -11,6 +11,7 @@
 
 #include <climits>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <set>
 #include <sstream>
@@ -20,6 +21,7 @@
 #include "ir/external_data.h"
 #include "ir/model_validator.h"
 #include "ir/proto_convert.h"
+#include "ir/rank_preinference.h"
 
 namespace fs = std::filesystem;
 
@@ -133,19 +135,12 @@ bool dataPropagationSafe(const onnx::GraphProto& g) {
 // required and of the right type, input and output counts. Nodes without a schema are left to
 // the checker.
 // libonnx 1.12's inference reads past its vectors when a Conv's weight rank differs from its
-// input's (x [1,1,3] with w [1,1,2,2]) and when Gemm gets a non-matrix (both found by fuzz_model). Checked where both ranks are declared
-// (inputs, initializers, value_info) before inference; the runtime checks the rest.
-void checkConvRanks(const onnx::GraphProto& g, const onnx::NodeProto& n, const std::string& display) {
-  if (!(n.domain().empty() || n.domain() == "ai.onnx")) return;
-  auto rankOf = [&](const std::string& name) -> int {
-    for (const auto* list : {&g.input(), &g.value_info()})
-      for (const auto& v : *list)
-        if (v.name() == name && v.type().has_tensor_type() && v.type().tensor_type().has_shape())
-          return v.type().tensor_type().shape().dim_size();
-    for (const auto& t : g.initializer())
-      if (t.name() == name) return t.dims_size();
-    return -1;
-  };
+// input's (x [1,1,3] with w [1,1,2,2]) and when Gemm gets a non-matrix (both found by fuzz_model).
+// Checked on declared ranks (inputs, initializers, value_info) here, and on ranks that arrive
+// through other nodes after rank pre-inference (rank_preinference.h); the runtime checks the rest.
+void checkRanks(const onnx::NodeProto& n, const std::string& display,
+                const std::function<int(const std::string&)>& rankOf) {
+  if (!inferenceTrustsRanks(n)) return;
   // Gemm's inference indexes dims 0 and 1 of A and B without checking their rank.
   if (n.op_type() == "Gemm")
     for (int i = 0; i < 2 && i < n.input_size(); ++i) {
@@ -154,16 +149,6 @@ void checkConvRanks(const onnx::GraphProto& g, const onnx::NodeProto& n, const s
         throwInvalid(display + ": node '" + n.name() + "' (Gemm): input '" + n.input(i) + "' has rank " +
                      std::to_string(r) + "; Gemm takes matrices");
     }
-  // Conv and pooling inference divides by strides and dilations (a 0 stride: SIGFPE).
-  static const std::set<std::string> windowed = {"Conv",    "ConvInteger", "ConvTranspose", "QLinearConv",
-                                                 "MaxPool", "AveragePool", "LpPool",        "MaxUnpool"};
-  if (windowed.count(n.op_type()))
-    for (const auto& a : n.attribute())
-      if (a.name() == "strides" || a.name() == "dilations" || a.name() == "kernel_shape")
-        for (int64_t v : a.ints())
-          if (v <= 0)
-            throwInvalid(display + ": node '" + n.name() + "' (" + n.op_type() + "): attribute '" + a.name() +
-                         "' has " + std::to_string(v) + "; it must be positive");
   static const std::map<std::string, int> weightInput = {
       {"Conv", 1}, {"ConvInteger", 1}, {"ConvTranspose", 1}, {"QLinearConv", 3}};
   auto op = weightInput.find(n.op_type());
@@ -174,10 +159,64 @@ void checkConvRanks(const onnx::GraphProto& g, const onnx::NodeProto& n, const s
                  " differs from input rank " + std::to_string(xRank));
 }
 
+// Conv and pooling inference divides by strides and dilations (a 0 stride: SIGFPE).
+void checkWindowAttributes(const onnx::NodeProto& n, const std::string& display) {
+  if (!(n.domain().empty() || n.domain() == "ai.onnx")) return;
+  static const std::set<std::string> windowed = {"Conv",    "ConvInteger", "ConvTranspose", "QLinearConv",
+                                                 "MaxPool", "AveragePool", "LpPool",        "MaxUnpool"};
+  if (windowed.count(n.op_type()))
+    for (const auto& a : n.attribute())
+      if (a.name() == "strides" || a.name() == "dilations" || a.name() == "kernel_shape")
+        for (int64_t v : a.ints())
+          if (v <= 0)
+            throwInvalid(display + ": node '" + n.name() + "' (" + n.op_type() + "): attribute '" + a.name() +
+                         "' has " + std::to_string(v) + "; it must be positive");
+}
+
+int declaredRank(const onnx::GraphProto& g, const std::string& name) {
+  for (const auto* list : {&g.input(), &g.value_info()})
+    for (const auto& v : *list)
+      if (v.name() == name && v.type().has_tensor_type() && v.type().tensor_type().has_shape())
+        return v.type().tensor_type().shape().dim_size();
+  for (const auto& t : g.initializer())
+    if (t.name() == name) return t.dims_size();
+  return -1;
+}
+
+bool hasRankTrustingNode(const onnx::GraphProto& g) {
+  for (const auto& n : g.node()) {
+    if (inferenceTrustsRanks(n)) return true;
+    for (const auto& a : n.attribute()) {
+      if (a.has_g() && hasRankTrustingNode(a.g())) return true;
+      for (const auto& sg : a.graphs())
+        if (hasRankTrustingNode(sg)) return true;
+    }
+  }
+  return false;
+}
+
+// Ranks from pre-inference, graph by graph; a name not found there falls back to the enclosing
+// graphs' declarations as libonnx resolves outer-scope values.
+void checkInferredRanks(const onnx::GraphProto& g, const RankTable& table, const std::string& display) {
+  auto it = table.find(&g);
+  for (const auto& n : g.node()) {
+    checkRanks(n, display, [&](const std::string& name) {
+      if (it != table.end())
+        if (auto r = it->second.find(name); r != it->second.end()) return r->second;
+      return -1;
+    });
+    for (const auto& a : n.attribute()) {
+      if (a.has_g()) checkInferredRanks(a.g(), table, display);
+      for (const auto& sg : a.graphs()) checkInferredRanks(sg, table, display);
+    }
+  }
+}
+
 void verifyNodeSchemas(const onnx::GraphProto& g, const std::map<std::string, int64_t>& opsets,
                        const std::string& display) {
   for (const auto& n : g.node()) {
-    checkConvRanks(g, n, display);
+    checkWindowAttributes(n, display);
+    checkRanks(n, display, [&](const std::string& name) { return declaredRank(g, name); });
     for (const auto& a : n.attribute()) {
       if (a.has_g()) verifyNodeSchemas(a.g(), opsets, display);
       for (const auto& sg : a.graphs()) verifyNodeSchemas(sg, opsets, display);
@@ -279,6 +318,8 @@ std::unique_ptr<Model> importProto(onnx::ModelProto&& proto, const fs::path& bas
     for (const auto& o : proto.opset_import()) opsets[o.domain() == "ai.onnx" ? "" : o.domain()] = o.version();
     if (proto.opset_import_size() == 0) opsets[""] = 1;
     verifyNodeSchemas(proto.graph(), opsets, display);
+    if (hasRankTrustingNode(proto.graph()))
+      checkInferredRanks(proto.graph(), preinferRanks(proto, dataPropagationSafe(proto.graph())), display);
     inferShapes(proto, display);
   }
   if (opts.runChecker) {

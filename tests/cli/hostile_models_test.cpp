@@ -371,6 +371,36 @@ TEST_F(HostileModels, DeclaredOutputShapeContradictedOnceFolded) {
   EXPECT_FALSE(fs::exists(out()));
 }
 
+TEST_F(HostileModels, GemmOfAVectorFromAConstantNode) {
+  // Found by fuzz_model: B is a Constant node's [1] tensor, so no declaration gives its rank;
+  // libonnx 1.12's Gemm-6 inference then read past its dims (SIGSEGV). Rank pre-inference finds it.
+  auto m = addModel();
+  m.mutable_opset_import(0)->set_version(6);
+  auto* g = m.mutable_graph();
+  g->clear_initializer();
+  auto* c = g->add_node();
+  c->set_op_type("Constant");
+  c->add_output("w");
+  auto* a = c->add_attribute();
+  a->set_name("value");
+  a->set_type(onnx::AttributeProto::TENSOR);
+  a->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
+  a->mutable_t()->add_dims(1);
+  a->mutable_t()->add_float_data(0.0f);
+  g->mutable_node()->SwapElements(0, 1);
+  auto* n = g->mutable_node(1);
+  n->set_op_type("Gemm");
+  n->set_name("gemm");
+  n->add_input("w");  // Gemm-6 takes C too
+  for (auto* v : {g->mutable_input(0), g->mutable_output(0)}) {
+    auto* s = v->mutable_type()->mutable_tensor_type()->mutable_shape();
+    s->clear_dim();
+    s->add_dim()->set_dim_value(1);
+    s->add_dim()->set_dim_value(4);
+  }
+  expectFailure(write(m), kInvalid, "node 'gemm' (Gemm): input 'w' has rank 1; Gemm takes matrices");
+}
+
 TEST_F(HostileModels, PoolWithZeroStride) {
   // Found by fuzz_text: libonnx 1.12's pool inference divides by the stride (SIGFPE).
   auto m = addModel();

@@ -1,0 +1,117 @@
+#include "ir/rank_preinference.h"
+
+#include <onnx/shape_inference/implementation.h>
+
+#include <set>
+
+namespace effdl::ir {
+namespace {
+
+// Weights up to this size keep their bytes: shape tensors (Reshape, Expand, …) are small, and
+// data propagation needs their values.
+constexpr size_t kKeepPayloadBytes = 64 * 1024;
+
+void copyTensorSkeleton(const onnx::TensorProto& t, onnx::TensorProto* out) {
+  if (static_cast<size_t>(t.ByteSizeLong()) <= kKeepPayloadBytes) {
+    *out = t;
+    return;
+  }
+  out->set_name(t.name());
+  out->set_data_type(t.data_type());
+  *out->mutable_dims() = t.dims();
+  out->set_data_location(onnx::TensorProto::EXTERNAL);
+  auto* e = out->add_external_data();
+  e->set_key("location");
+  e->set_value("effdl-skeleton-placeholder");
+}
+
+void skeletonGraph(const onnx::GraphProto& g, onnx::GraphProto* out) {
+  out->set_name(g.name());
+  *out->mutable_input() = g.input();
+  // Declared output and value_info shapes are left out: the Identity stand-ins infer other dims
+  // than their op (same rank), and a clash would end the inference early.
+  *out->mutable_output() = g.output();
+  for (auto& o : *out->mutable_output())
+    if (o.type().has_tensor_type()) o.mutable_type()->mutable_tensor_type()->clear_shape();
+  for (const auto& t : g.initializer()) copyTensorSkeleton(t, out->add_initializer());
+  for (const auto& n : g.node()) {
+    auto* c = out->add_node();
+    if (inferenceTrustsRanks(n) && n.input_size() > 0 && !n.input(0).empty() && n.output_size() == 1) {
+      c->set_op_type("Identity");
+      c->set_name(n.name());
+      c->add_input(n.input(0));
+      c->add_output(n.output(0));
+      continue;
+    }
+    c->set_op_type(n.op_type());
+    c->set_domain(n.domain());
+    c->set_name(n.name());
+    *c->mutable_input() = n.input();
+    *c->mutable_output() = n.output();
+    for (const auto& a : n.attribute()) {
+      auto* ca = c->add_attribute();
+      if (a.has_g()) {
+        ca->set_name(a.name());
+        ca->set_type(a.type());
+        skeletonGraph(a.g(), ca->mutable_g());
+      } else if (a.graphs_size() > 0) {
+        ca->set_name(a.name());
+        ca->set_type(a.type());
+        for (const auto& sg : a.graphs()) skeletonGraph(sg, ca->add_graphs());
+      } else {
+        *ca = a;
+      }
+    }
+  }
+}
+
+int rankOfType(const onnx::TypeProto& t) {
+  return t.has_tensor_type() && t.tensor_type().has_shape() ? t.tensor_type().shape().dim_size() : -1;
+}
+
+// Walks the original and the inferred skeleton in step (same structure) and records ranks.
+void collect(const onnx::GraphProto& original, const onnx::GraphProto& inferred, RankTable& table) {
+  auto& ranks = table[&original];
+  for (const auto* list : {&inferred.input(), &inferred.output(), &inferred.value_info()})
+    for (const auto& v : *list)
+      if (int r = rankOfType(v.type()); r >= 0) ranks.emplace(v.name(), r);
+  for (const auto& t : inferred.initializer()) ranks.emplace(t.name(), t.dims_size());
+  if (original.node_size() != inferred.node_size()) return;
+  for (int i = 0; i < original.node_size(); ++i) {
+    const auto& on = original.node(i);
+    const auto& in = inferred.node(i);
+    if (on.attribute_size() != in.attribute_size()) continue;
+    for (int k = 0; k < on.attribute_size(); ++k) {
+      const auto& oa = on.attribute(k);
+      const auto& ia = in.attribute(k);
+      if (oa.has_g() && ia.has_g()) collect(oa.g(), ia.g(), table);
+      for (int j = 0; j < oa.graphs_size() && j < ia.graphs_size(); ++j) collect(oa.graphs(j), ia.graphs(j), table);
+    }
+  }
+}
+
+}  // namespace
+
+bool inferenceTrustsRanks(const onnx::NodeProto& n) {
+  static const std::set<std::string> ops = {"Gemm", "Conv", "ConvInteger", "ConvTranspose", "QLinearConv"};
+  return (n.domain().empty() || n.domain() == "ai.onnx") && ops.count(n.op_type()) > 0;
+}
+
+RankTable preinferRanks(const onnx::ModelProto& proto, bool dataPropagation) {
+  onnx::ModelProto sk;
+  sk.set_ir_version(proto.ir_version());
+  *sk.mutable_opset_import() = proto.opset_import();
+  *sk.mutable_functions() = proto.functions();
+  skeletonGraph(proto.graph(), sk.mutable_graph());
+  RankTable table;
+  try {
+    onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*error_mode=*/0, dataPropagation);
+    onnx::shape_inference::InferShapes(sk, onnx::OpSchemaRegistry::Instance(), opts);
+  } catch (const std::exception&) {
+    return table;
+  }
+  collect(proto.graph(), sk.graph(), table);
+  return table;
+}
+
+}  // namespace effdl::ir

@@ -9,6 +9,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/progress.h"
 #include "ir/load_options.h"
 #include "omp_wait_policy.h"
 
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&] {
     effdl::setLogLevel(verbose ? effdl::LogLevel::kDebug : quiet ? effdl::LogLevel::kError : effdl::LogLevel::kWarn);
     if (verbose) effdl::setLogLevel(effdl::LogLevel::kDebug);
+    effdl::setProgressMode(effdl::detectProgressMode(quiet && !verbose));
   });
   effdl::cli::registerInspect(app);
   effdl::cli::registerOptimize(app);

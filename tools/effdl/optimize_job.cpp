@@ -1,6 +1,7 @@
 #include "optimize_job.h"
 
 #include "core/error.h"
+#include "core/progress.h"
 #include "ir/onnx_import.h"
 #include "report/model_summary.h"
 
@@ -42,6 +43,7 @@ report::OptimizeReport optimizeModel(const OptimizeJob& job, const fs::path& inp
   ctx.seed = job.seed;
   ctx.threads = job.threads;
   ctx.calib = job.calib ? &*job.calib : nullptr;
+  ctx.progress = progressReporter();
   passes::RunOptions run;
   run.verify = job.verify;
   run.reproducerDir = output.parent_path().empty() ? fs::path(".") : output.parent_path();

@@ -144,6 +144,7 @@ void renderOptimizeTable(const OptimizeReport& r, std::ostream& os, bool color) 
   if (b.unknownCostNodes > 0 || a.unknownCostNodes > 0)
     os << "(FLOPs/MACs leave out " << b.unknownCostNodes << " -> " << a.unknownCostNodes
        << " nodes with unknown shapes or no cost rule; bind dims with --dim NAME=VALUE)\n";
+  if (r.passes.empty()) return;  // --variants: each variant's pipeline is in its row
   os << "\n";
   Table p({"pass", "nodes", "time", "changes"}, {false, true, true, false});
   for (const auto& pr : r.passes) {

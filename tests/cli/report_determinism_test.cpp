@@ -37,7 +37,7 @@ nlohmann::json withoutTimings(nlohmann::json j) {
   return j;
 }
 
-class CliDeterminism : public ::testing::Test {
+class CliReportDeterminism : public ::testing::Test {
  protected:
   TempDir dir;
   std::string flags() const {
@@ -56,7 +56,7 @@ class CliDeterminism : public ::testing::Test {
   }
 };
 
-TEST_F(CliDeterminism, ModelIsByteIdenticalAndReportDiffersOnlyInTimings) {
+TEST_F(CliReportDeterminism, ModelIsByteIdenticalAndReportDiffersOnlyInTimings) {
   nlohmann::json reports[2];
   std::string models[2];
   twice("--quantize static --calib random:16 --fail-if 'size>0.5x, accuracy-drop>1pt, top1-agreement<95%'", reports,
@@ -70,7 +70,7 @@ TEST_F(CliDeterminism, ModelIsByteIdenticalAndReportDiffersOnlyInTimings) {
   EXPECT_EQ(a.dump(1), b.dump(1)) << "the reports differ in more than timings";
 }
 
-TEST_F(CliDeterminism, VariantsAndTheirChoiceAreDeterministic) {
+TEST_F(CliReportDeterminism, VariantsAndTheirChoiceAreDeterministic) {
   nlohmann::json reports[2];
   std::string models[2];
   twice("--variants 'baseline;prune=0.5;prune=0.8' --select 'max-drop=2%,minimize=size'", reports, models);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <regex>
 
+#include "ir/onnx_export.h"
 #include "test_util.h"
 
 namespace fs = std::filesystem;
@@ -83,6 +84,23 @@ TEST_F(CliTerminal, FailedGateIsRedInTheBatchAndSingleTables) {
   EXPECT_EQ(b.exitCode, 6) << b.err;
   EXPECT_NE(b.out.find("\x1b[32mok\x1b[0m"), std::string::npos) << b.out;
   EXPECT_NE(b.out.find("\x1b[31mfailed (invalid_model)\x1b[0m"), std::string::npos) << b.out;
+}
+
+TEST_F(CliTerminal, InspectColoursWhatTheRuntimeCannotRun) {
+  auto m = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17, "com.example" : 2]>
+    g (float[2] x) => (float[2] y) { a = com.example.Mystery(x)  y = Relu(a) })");
+  ir::saveModel(*m, dir / "m.onnx");
+  auto r = piped("inspect '" + (dir / "m.onnx").string() + "' --color always");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("runtime: \x1b[31mno kernel in effdl's runtime for com.example.Mystery (opset 2, 1 node)\x1b[0m:"),
+            std::string::npos)
+      << r.out;
+  auto ok = piped("inspect " + model() + " --color always");
+  EXPECT_NE(ok.out.find("\x1b[32meffdl's runtime has a kernel for every op\x1b[0m"), std::string::npos) << ok.out;
+  auto never = piped("inspect '" + (dir / "m.onnx").string() + "' --color never");
+  EXPECT_FALSE(hasEscape(never.out)) << never.out;
+  EXPECT_FALSE(hasEscape(piped("inspect '" + (dir / "m.onnx").string() + "'").out)) << "auto on a pipe";
 }
 
 TEST_F(CliTerminal, ProgressIsOneLinePerStepOffATerminal) {

@@ -118,6 +118,11 @@ TEST_F(CliTerminal, ProgressIsOneLinePerStepOffATerminal) {
   EXPECT_NE(r.err.find("effdl: quantize calibration: 0/12\n"), std::string::npos) << r.err;
   EXPECT_TRUE(std::regex_search(r.err, std::regex("effdl: quantize calibration: 12/12 in [0-9.]+ s\n"))) << r.err;
   EXPECT_NE(r.err.find("effdl: bench original: 0/4\n"), std::string::npos) << "1 warm-up + 3 timed runs:\n" << r.err;
+  // With --variants each step names its variant.
+  auto v = piped("optimize " + model() + out() + quick() + " --variants 'baseline;int8' --calib random:8");
+  ASSERT_EQ(v.exitCode, 0) << v.err;
+  EXPECT_NE(v.err.find("effdl: variant int8: quantize calibration: 0/8\n"), std::string::npos) << v.err;
+  EXPECT_NE(v.err.find("effdl: variant baseline: bench optimized: 4/4 in "), std::string::npos) << v.err;
   // CI set: the same lines, even on a terminal.
   auto ci = onTerminal("optimize " + model() + out() + quick() + " --quantize static --calib random:12", "CI=1");
   if (ci.exitCode == -1) GTEST_SKIP() << "no pseudo-terminal (util-linux script) here";

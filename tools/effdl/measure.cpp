@@ -83,9 +83,10 @@ report::Measurements measureModels(const ir::Model& before, const ir::Model& aft
       bo.dims = o.dims;
       // One after the other, with the same options, so both see the same machine load.
       auto progress = progressReporter();
-      bo.progress = [&](size_t done, size_t total) { progress("bench original", done, total); };
+      const std::string prefix = o.progressLabel.empty() ? "" : o.progressLabel + ": ";
+      bo.progress = [&](size_t done, size_t total) { progress(prefix + "bench original", done, total); };
       auto b = runtime::benchmark(before, bo);
-      bo.progress = [&](size_t done, size_t total) { progress("bench optimized", done, total); };
+      bo.progress = [&](size_t done, size_t total) { progress(prefix + "bench optimized", done, total); };
       auto a = runtime::benchmark(after, bo);
       m.before = report::Latency{b.p50Ms, b.p90Ms};
       m.after = report::Latency{a.p50Ms, a.p90Ms};

@@ -170,6 +170,10 @@ Pipeline parseRecipeJson(const std::string& text, const std::string& display) {
     throwUsage(display + ": a recipe is an object with a \"passes\" array");
   if (j.contains("schema_version") && (!j["schema_version"].is_number_integer() || j["schema_version"] != 1))
     throwUsage(display + ": unsupported recipe schema_version (this effdl reads version 1)");
+  // A misspelt key would otherwise be ignored silently (docs/recipe.schema.json lists the keys).
+  for (const auto& [k, v] : j.items())
+    if (k != "schema_version" && k != "description" && k != "passes")
+      throwUsage(display + ": unknown recipe key '" + k + "' (a recipe has \"passes\", \"schema_version\", \"description\")");
   Pipeline p;
   for (const auto& item : j["passes"]) {
     std::string name;
@@ -178,6 +182,9 @@ Pipeline parseRecipeJson(const std::string& text, const std::string& display) {
       name = item.get<std::string>();
     } else if (item.is_object() && item.contains("name") && item["name"].is_string()) {
       name = item["name"].get<std::string>();
+      for (const auto& [k, v] : item.items())
+        if (k != "name" && k != "options")
+          throwUsage(display + ": pass '" + name + "': unknown key '" + k + "' (a pass has \"name\" and \"options\")");
       if (item.contains("options")) {
         if (!item["options"].is_object()) throwUsage(display + ": pass '" + name + "': \"options\" must be an object");
         for (const auto& [k, v] : item["options"].items()) {

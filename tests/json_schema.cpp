@@ -2,6 +2,8 @@
 #include "json_schema.h"
 
 #include <fstream>
+#include <functional>
+#include <set>
 
 #include "test_util.h"
 
@@ -19,8 +21,19 @@ bool hasType(const nlohmann::json& v, const std::string& t) {
   return false;
 }
 
+// Keywords that only annotate, and the ones check() enforces.
+const std::set<std::string> kKnownKeywords = {"$schema", "$id", "title", "description", "$defs", "$ref", "oneOf",
+                                              "type", "enum", "required", "properties", "additionalProperties",
+                                              "items", "minimum"};
+
 void check(const nlohmann::json& v, const nlohmann::json& s, const nlohmann::json& root, const std::string& at,
            std::vector<std::string>& errors) {
+  if (s.is_boolean()) {  // `true` allows anything, `false` nothing
+    if (!s.get<bool>()) errors.push_back(at + ": not allowed here");
+    return;
+  }
+  for (const auto& [k, unused] : s.items())
+    if (!kKnownKeywords.count(k)) errors.push_back(at + ": schema keyword '" + k + "' is not supported by the test validator");
   if (s.contains("$ref")) {
     std::string ref = s["$ref"];
     const std::string prefix = "#/$defs/";
@@ -65,7 +78,13 @@ void check(const nlohmann::json& v, const nlohmann::json& s, const nlohmann::jso
     if (s.contains("properties"))
       for (const auto& [k, sub] : s["properties"].items())
         if (v.contains(k)) check(v[k], sub, root, at + "/" + k, errors);
+    if (s.contains("additionalProperties"))
+      for (const auto& [k, sub] : v.items())
+        if (!s.contains("properties") || !s["properties"].contains(k))
+          check(sub, s["additionalProperties"], root, at + "/" + k, errors);
   }
+  if (v.is_number() && s.contains("minimum") && v.get<double>() < s["minimum"].get<double>())
+    errors.push_back(at + ": " + v.dump() + " is below the minimum " + s["minimum"].dump());
   if (v.is_array() && s.contains("items"))
     for (size_t i = 0; i < v.size(); ++i) check(v[i], s["items"], root, at + "/" + std::to_string(i), errors);
 }
@@ -76,6 +95,24 @@ std::vector<std::string> validateJson(const nlohmann::json& value, const nlohman
   std::vector<std::string> errors;
   check(value, schema, schema, "", errors);
   return errors;
+}
+
+std::vector<std::string> unsupportedKeywords(const nlohmann::json& schema) {
+  std::vector<std::string> found;
+  std::function<void(const nlohmann::json&, const std::string&)> walk = [&](const nlohmann::json& s,
+                                                                           const std::string& at) {
+    if (!s.is_object()) return;
+    for (const auto& [k, v] : s.items()) {
+      if (!kKnownKeywords.count(k)) found.push_back(at + "/" + k);
+      if (k == "properties" || k == "$defs")
+        for (const auto& [name, sub] : v.items()) walk(sub, at + "/" + k + "/" + name);
+      if (k == "items" || k == "additionalProperties") walk(v, at + "/" + k);
+      if (k == "oneOf")
+        for (size_t i = 0; i < v.size(); ++i) walk(v[i], at + "/oneOf/" + std::to_string(i));
+    }
+  };
+  walk(schema, "");
+  return found;
 }
 
 nlohmann::json loadSchema(const std::string& name) {

@@ -52,6 +52,7 @@ void forEachActivation(ir::Model& model, const std::vector<std::string>& taps, c
   }
   runtime::Session session(model, runtime::SessionOptions{options.threads});
   std::vector<const ir::Tensor*> values(taps.size());
+  if (options.progress) options.progress(0, calib.size());
   for (size_t s = 0; s < calib.size(); ++s) {
     eval::NamedInputs inputs = calib.sample(s, model);
     std::vector<runtime::NamedInput> named;
@@ -68,6 +69,13 @@ void forEachActivation(ir::Model& model, const std::vector<std::string>& taps, c
     visit(s, values);
     if (options.progress) options.progress(s + 1, calib.size());
   }
+}
+
+TapOptions tapOptions(const PassContext& ctx, const std::string& step) {
+  TapOptions o;
+  o.threads = ctx.threads;
+  if (ctx.progress) o.progress = [progress = ctx.progress, step](size_t done, size_t total) { progress(step, done, total); };
+  return o;
 }
 
 }  // namespace effdl::passes

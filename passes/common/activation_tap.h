@@ -10,14 +10,20 @@
 
 #include "ir/graph.h"
 #include "eval/sample_set.h"
+#include "passes/pass.h"
 
 namespace effdl::passes {
 
 struct TapOptions {
   int threads = 0;  // 0: all cores
-  // Called after each sample (done, total), e.g. for a progress line.
+  // Called with (0, total) before the first sample and after each one (done, total), e.g. for a
+  // progress line.
   std::function<void(size_t, size_t)> progress;
 };
+
+// The options a pass runs its taps with: the context's threads, progress reported to
+// ctx.progress as `step` (e.g. "quantize calibration").
+TapOptions tapOptions(const PassContext& ctx, const std::string& step);
 
 // For each calibration sample, calls `visit(sample index, values)` with one tensor per name of
 // `taps`, in that order. A tap may name a graph input, an intermediate value or a graph output

@@ -367,8 +367,7 @@ PassResult HashEmbeddings::run(ir::Model& model, PassContext& ctx) {
         taps.push_back(n->input(1)->name());
         tapTable.push_back(c);
       }
-    TapOptions topt;
-    topt.threads = ctx.threads;
+    TapOptions topt = tapOptions(ctx, "hash-embeddings id counts");
     forEachActivation(model, taps, *ctx.calib, topt, [&](size_t, const std::vector<const ir::Tensor*>& ts) {
       for (size_t k = 0; k < ts.size(); ++k) {
         auto& cnt = counts[tapTable[k]];

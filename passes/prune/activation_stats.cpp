@@ -61,8 +61,7 @@ std::vector<LayerStats> gatherStats(ir::Model& model, const std::vector<Target>&
     }
   }
   std::vector<int64_t> meanCount(targets.size(), 0);
-  TapOptions opts;
-  opts.threads = ctx.threads;
+  TapOptions opts = tapOptions(ctx, "prune activation statistics");
   forEachActivation(model, taps, calib, opts, [&](size_t, const std::vector<const ir::Tensor*>& xs) {
     for (size_t i = 0; i < targets.size(); ++i) {
       const Target& t = targets[i];

@@ -84,8 +84,7 @@ PassResult quantizeFp16(ir::Model& model, const QuantizeOptions&, const NodeFilt
         producers.push_back(n);
       }
     std::vector<float> peak(taps.size(), 0.0f);
-    TapOptions topt;
-    topt.threads = ctx.threads;
+    TapOptions topt = tapOptions(ctx, "fp16 activation ranges");
     if (!taps.empty())
       forEachActivation(model, taps, *ctx.calib, topt, [&](size_t, const std::vector<const ir::Tensor*>& ts) {
         for (size_t i = 0; i < ts.size(); ++i)

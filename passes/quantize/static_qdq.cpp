@@ -182,8 +182,7 @@ ParamMap calibrate(ir::Model& model, const Plan& plan, const QuantizeOptions& o,
   }
   std::vector<RangeObserver> observers(taps.size(), RangeObserver(o.calibMethod != CalibMethod::kMinMax));
   if (!taps.empty()) {
-    TapOptions topt;
-    topt.threads = ctx.threads;
+    TapOptions topt = tapOptions(ctx, "quantize calibration");
     forEachActivation(model, taps, *ctx.calib, topt, [&](size_t, const std::vector<const ir::Tensor*>& ts) {
       for (size_t i = 0; i < ts.size(); ++i)
         if (ts[i]->dtype() == ir::DataType::kFloat) observers[i].observe(ts[i]->values<float>());

@@ -49,7 +49,7 @@ std::string printable(const std::string& s) {
 
 }  // namespace
 
-void renderInspectText(const InspectReport& r, std::ostream& os) {
+void renderInspectText(const InspectReport& r, std::ostream& os, bool color) {
   const auto& s = r.stats;
   const auto& p = s.parameters;
   os << r.path << "\n";
@@ -89,15 +89,15 @@ void renderInspectText(const InspectReport& r, std::ostream& os) {
   }
   ops.print(os, "  ");
   if (r.missingKernels.empty()) {
-    os << "  runtime: effdl's runtime has a kernel for every op\n";
+    os << "  runtime: " << paint("effdl's runtime has a kernel for every op", Tone::kGood, color) << "\n";
   } else {
-    os << "  runtime: no kernel in effdl's runtime for ";
+    std::string line = "no kernel in effdl's runtime for ";
     for (size_t i = 0; i < r.missingKernels.size(); ++i) {
       const auto& m = r.missingKernels[i];
-      os << (i ? ", " : "") << (m.domain.empty() ? "" : m.domain + ".") << m.opType << " (opset " << m.opset << ", "
-         << m.nodes << " node" << (m.nodes == 1 ? "" : "s") << ")";
+      line += (i ? ", " : "") + (m.domain.empty() ? "" : m.domain + ".") + m.opType + " (opset " +
+              std::to_string(m.opset) + ", " + std::to_string(m.nodes) + " node" + (m.nodes == 1 ? "" : "s") + ")";
     }
-    os << ": `effdl run` and `effdl bench` cannot run this model\n";
+    os << "  runtime: " << paint(line, Tone::kBad, color) << ": `effdl run` and `effdl bench` cannot run this model\n";
   }
   os << "\n";
 

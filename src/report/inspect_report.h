@@ -24,7 +24,8 @@ struct InspectReport {
 
 inline constexpr int kInspectSchemaVersion = 1;
 
-void renderInspectText(const InspectReport& r, std::ostream& os);
+// `color`: ops the runtime lacks in red, full coverage in green.
+void renderInspectText(const InspectReport& r, std::ostream& os, bool color = false);
 void renderInspectJson(const InspectReport& r, std::ostream& os);
 
 }  // namespace effdl::report

@@ -1,6 +1,7 @@
 // Renders the optimize report (table and JSON).
 #include "report/optimize_report.h"
 
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -24,15 +25,23 @@ nlohmann::json summaryJson(const ModelSummary& s) {
 
 void addMeasuredRows(const Measurements& m, Table& t) {
   if (m.before && m.after) {
+    const Tone p = Tone::kPlain;
     t.addRow({"latency p50 (" + std::to_string(m.threads) + "T)", formatMs(m.before->p50Ms), formatMs(m.after->p50Ms),
-              formatRatio(m.after->p50Ms, m.before->p50Ms)});
+              formatRatio(m.after->p50Ms, m.before->p50Ms)},
+             {p, p, p, lowerIsBetter(m.after->p50Ms, m.before->p50Ms)});
     t.addRow({"latency p90", formatMs(m.before->p90Ms), formatMs(m.after->p90Ms),
-              formatRatio(m.after->p90Ms, m.before->p90Ms)});
+              formatRatio(m.after->p90Ms, m.before->p90Ms)},
+             {p, p, p, lowerIsBetter(m.after->p90Ms, m.before->p90Ms)});
   }
   if (m.accuracyBefore && m.accuracyAfter) {
     char drop[32];
-    std::snprintf(drop, sizeof drop, "%+.2f pt", (*m.accuracyAfter - *m.accuracyBefore) * 100.0);
-    t.addRow({"accuracy", formatPercent(*m.accuracyBefore), formatPercent(*m.accuracyAfter), drop});
+    const double points = (*m.accuracyAfter - *m.accuracyBefore) * 100.0;
+    std::snprintf(drop, sizeof drop, "%+.2f pt", points);
+    // As printed: a change that rounds to 0.00 pt is neither better nor worse.
+    const double shown = std::round(points * 100.0) / 100.0;
+    const Tone tone = shown > 0 ? Tone::kGood : shown < 0 ? Tone::kBad : Tone::kPlain;
+    t.addRow({"accuracy", formatPercent(*m.accuracyBefore), formatPercent(*m.accuracyAfter), drop},
+             {Tone::kPlain, Tone::kPlain, Tone::kPlain, tone});
   }
 }
 
@@ -77,7 +86,7 @@ nlohmann::json measuredJson(const Measurements& m) {
 
 }  // namespace
 
-void renderOptimizeTable(const OptimizeReport& r, std::ostream& os) {
+void renderOptimizeTable(const OptimizeReport& r, std::ostream& os, bool color) {
   os << r.input << " -> " << r.output << "\n";
   os << "pipeline: " << r.pipeline << "\n\n";
   if (!r.hasAfter) {
@@ -88,17 +97,19 @@ void renderOptimizeTable(const OptimizeReport& r, std::ostream& os) {
   const ModelSummary& b = r.before;
   const ModelSummary& a = r.after;
   auto d = [](auto v) { return static_cast<double>(v); };
-  t.addRow({"file size", formatBytes(b.fileBytes), formatBytes(a.fileBytes), formatRatio(d(a.fileBytes), d(b.fileBytes))});
-  t.addRow({"parameters", formatCount(d(b.parameters)), formatCount(d(a.parameters)),
-            formatRatio(d(a.parameters), d(b.parameters))});
-  t.addRow({"nodes", std::to_string(b.nodes), std::to_string(a.nodes), formatRatio(d(a.nodes), d(b.nodes))});
-  t.addRow({"MACs", formatCount(d(b.macs)), formatCount(d(a.macs)), formatRatio(d(a.macs), d(b.macs))});
-  t.addRow({"FLOPs", formatCount(d(b.flops)), formatCount(d(a.flops)), formatRatio(d(a.flops), d(b.flops))});
-  t.addRow({"peak activations", formatBytes(static_cast<uint64_t>(b.peakActivationBytes)),
-            formatBytes(static_cast<uint64_t>(a.peakActivationBytes)),
-            formatRatio(d(a.peakActivationBytes), d(b.peakActivationBytes))});
+  // Footprint rows: smaller is better, so the ratio cell is green below 1.00x and red above.
+  auto row = [&](const std::string& name, const std::string& before, const std::string& after, double av, double bv) {
+    t.addRow({name, before, after, formatRatio(av, bv)}, {Tone::kPlain, Tone::kPlain, Tone::kPlain, lowerIsBetter(av, bv)});
+  };
+  row("file size", formatBytes(b.fileBytes), formatBytes(a.fileBytes), d(a.fileBytes), d(b.fileBytes));
+  row("parameters", formatCount(d(b.parameters)), formatCount(d(a.parameters)), d(a.parameters), d(b.parameters));
+  row("nodes", std::to_string(b.nodes), std::to_string(a.nodes), d(a.nodes), d(b.nodes));
+  row("MACs", formatCount(d(b.macs)), formatCount(d(a.macs)), d(a.macs), d(b.macs));
+  row("FLOPs", formatCount(d(b.flops)), formatCount(d(a.flops)), d(a.flops), d(b.flops));
+  row("peak activations", formatBytes(static_cast<uint64_t>(b.peakActivationBytes)),
+      formatBytes(static_cast<uint64_t>(a.peakActivationBytes)), d(a.peakActivationBytes), d(b.peakActivationBytes));
   addMeasuredRows(r.measured, t);
-  if (r.hasAfter) t.print(os);
+  if (r.hasAfter) t.print(os, "", color);
   if (const auto& ag = r.measured.agreement) {
     os << "agreement with the original (" << r.measured.fidelityInputs << "): max abs error "
        << formatSci(ag->maxAbsError()) << ", cosine " << formatSci(ag->worstCosine());
@@ -106,27 +117,34 @@ void renderOptimizeTable(const OptimizeReport& r, std::ostream& os) {
     os << "\n";
   }
   for (const auto& why : r.measured.notMeasured) os << "not measured: " << why << "\n";
-  for (const auto& g : r.gates) os << (g.failed ? "gate FAILED: " : "gate ok: ") << g.reason << "\n";
+  for (const auto& g : r.gates)
+    os << (g.failed ? paint("gate FAILED:", Tone::kBad, color) : paint("gate ok:", Tone::kGood, color)) << " " << g.reason
+       << "\n";
   if (!r.variants.empty()) {
     os << "\n";
     Table v({"variant", "size", "ratio", "latency p50", r.qualityName, "Pareto (size / latency)"},
             {false, true, true, true, true, false});
     for (const auto& x : r.variants) {
       if (!x.error.empty()) {
-        v.addRow({x.name, "-", "-", "-", "-", "failed: " + x.error});
+        v.addRow({x.name, "-", "-", "-", "-", "failed: " + x.error},
+                 {Tone::kPlain, Tone::kPlain, Tone::kPlain, Tone::kPlain, Tone::kPlain, Tone::kBad});
         continue;
       }
       std::string front = std::string(x.sizeFrontier ? "*" : "-") + " / " + (x.latencyFrontier ? "*" : "-");
-      v.addRow({x.name + (x.selected ? " <- selected" : ""), formatBytes(x.after.fileBytes),
-                formatRatio(static_cast<double>(x.after.fileBytes), static_cast<double>(r.before.fileBytes)),
-                x.measured.after ? formatMs(x.measured.after->p50Ms) : "-", formatSci(x.quality), front});
+      const double size = static_cast<double>(x.after.fileBytes), base = static_cast<double>(r.before.fileBytes);
+      const Tone p = Tone::kPlain;
+      v.addRow({x.name + (x.selected ? " <- selected" : ""), formatBytes(x.after.fileBytes), formatRatio(size, base),
+                x.measured.after ? formatMs(x.measured.after->p50Ms) : "-", formatSci(x.quality), front},
+               {x.selected ? Tone::kGood : p, p, lowerIsBetter(size, base), p, p,
+                x.sizeFrontier || x.latencyFrontier ? Tone::kGood : p});
     }
-    v.print(os);
+    v.print(os, "", color);
     if (!r.selection.empty()) os << r.selection << "\n";
   }
   if (b.unknownCostNodes > 0 || a.unknownCostNodes > 0)
     os << "(FLOPs/MACs leave out " << b.unknownCostNodes << " -> " << a.unknownCostNodes
        << " nodes with unknown shapes or no cost rule; bind dims with --dim NAME=VALUE)\n";
+  if (r.passes.empty()) return;  // --variants: each variant's pipeline is in its row
   os << "\n";
   Table p({"pass", "nodes", "time", "changes"}, {false, true, true, false});
   for (const auto& pr : r.passes) {

@@ -88,7 +88,8 @@ struct OptimizeReport {
 
 inline constexpr int kReportSchemaVersion = 1;
 
-void renderOptimizeTable(const OptimizeReport& r, std::ostream& os);
+// `color`: paint better/worse ratio cells and failed gates (the CLI decides: a TTY, no NO_COLOR/CI).
+void renderOptimizeTable(const OptimizeReport& r, std::ostream& os, bool color = false);
 void renderOptimizeJson(const OptimizeReport& r, std::ostream& os);
 // Markdown for CI summaries and pull-request comments.
 void renderOptimizeMarkdown(const OptimizeReport& r, std::ostream& os);

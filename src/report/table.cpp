@@ -2,6 +2,7 @@
 #include "report/table.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 namespace effdl::report {
@@ -11,32 +12,49 @@ Table::Table(std::vector<std::string> header, std::vector<bool> rightAlign)
   right_.resize(header_.size(), false);
 }
 
-void Table::addRow(std::vector<std::string> cells) {
-  cells.resize(header_.size());
-  rows_.push_back(std::move(cells));
+std::string paint(const std::string& text, Tone tone, bool color) {
+  if (!color || tone == Tone::kPlain || text.empty()) return text;
+  return (tone == Tone::kGood ? "\x1b[32m" : "\x1b[31m") + text + "\x1b[0m";
 }
 
-void Table::print(std::ostream& os, const std::string& indent) const {
+Tone lowerIsBetter(double after, double before) {
+  if (!(before > 0) || !(after >= 0)) return Tone::kPlain;
+  const double ratio = std::round(after / before * 100.0) / 100.0;  // as formatRatio prints it
+  return ratio < 1.0 ? Tone::kGood : ratio > 1.0 ? Tone::kBad : Tone::kPlain;
+}
+
+void Table::addRow(std::vector<std::string> cells, std::vector<Tone> tones) {
+  cells.resize(header_.size());
+  tones.resize(header_.size(), Tone::kPlain);
+  rows_.push_back(std::move(cells));
+  tones_.push_back(std::move(tones));
+}
+
+void Table::print(std::ostream& os, const std::string& indent, bool color) const {
   std::vector<size_t> w(header_.size(), 0);
   for (size_t c = 0; c < header_.size(); ++c) {
     w[c] = header_[c].size();
     for (const auto& r : rows_) w[c] = std::max(w[c], r[c].size());
   }
-  auto line = [&](const std::vector<std::string>& cells) {
+  auto line = [&](const std::vector<std::string>& cells, const std::vector<Tone>* tones) {
+    // Trailing blanks are trimmed before painting, so a line never ends in spaces.
+    size_t last = cells.size();
+    while (last > 0 && cells[last - 1].empty()) --last;
     std::string s = indent;
-    for (size_t c = 0; c < cells.size(); ++c) {
+    for (size_t c = 0; c < last; ++c) {
       std::string pad(w[c] - cells[c].size(), ' ');
-      s += right_[c] ? pad + cells[c] : cells[c] + (c + 1 < cells.size() ? pad : "");
-      if (c + 1 < cells.size()) s += "  ";
+      std::string cell = paint(cells[c], tones ? (*tones)[c] : Tone::kPlain, color);
+      s += right_[c] ? pad + cell : cell + (c + 1 < last ? pad : "");
+      if (c + 1 < last) s += "  ";
     }
     while (!s.empty() && s.back() == ' ') s.pop_back();
     os << s << "\n";
   };
-  line(header_);
+  line(header_, nullptr);
   std::vector<std::string> rule;
   for (size_t c = 0; c < header_.size(); ++c) rule.push_back(std::string(w[c], '-'));
-  line(rule);
-  for (const auto& r : rows_) line(r);
+  line(rule, nullptr);
+  for (size_t r = 0; r < rows_.size(); ++r) line(rows_[r], &tones_[r]);
 }
 
 std::string formatBytes(uint64_t b) {

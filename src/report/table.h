@@ -1,22 +1,34 @@
-// An aligned text table: columns sized to their widest cell, numbers right-aligned.
+// An aligned text table: columns sized to their widest cell, numbers right-aligned; cells may
+// carry a tone (better/worse) that is painted with ANSI colours only when the caller asks.
 #pragma once
 
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <vector>
 
 namespace effdl::report {
 
+enum class Tone { kPlain, kGood, kBad };
+
+// `text` wrapped in green (good) or red (bad) escape codes when `color`, else unchanged.
+std::string paint(const std::string& text, Tone tone, bool color);
+// The tone of an after/before ratio where smaller is better (size, latency): plain when it rounds
+// to 1.00x, as printed.
+Tone lowerIsBetter(double after, double before);
+
 class Table {
  public:
   explicit Table(std::vector<std::string> header, std::vector<bool> rightAlign = {});
-  void addRow(std::vector<std::string> cells);
-  void print(std::ostream& os, const std::string& indent = "") const;
+  void addRow(std::vector<std::string> cells, std::vector<Tone> tones = {});
+  // Widths come from the text alone, so colour never changes the alignment.
+  void print(std::ostream& os, const std::string& indent = "", bool color = false) const;
 
  private:
   std::vector<std::string> header_;
   std::vector<bool> right_;
   std::vector<std::vector<std::string>> rows_;
+  std::vector<std::vector<Tone>> tones_;
 };
 
 std::string formatBytes(uint64_t bytes);   // "1.23 MiB"

@@ -54,12 +54,20 @@ BenchResult benchmark(const ir::Model& model, const BenchOptions& options) {
     views[k] = RtTensor{t->dtype(), t->dims(), const_cast<uint8_t*>(t->data()), t->nbytes()};
     ptrs.push_back(&views[k]);
   }
-  for (int i = 0; i < options.warmup; ++i) session.runViews(ptrs);
+  const size_t runs = static_cast<size_t>(options.warmup) + static_cast<size_t>(options.iterations);
+  size_t done = 0;
+  if (options.progress) options.progress(0, runs);
+  for (int i = 0; i < options.warmup; ++i) {
+    session.runViews(ptrs);
+    if (options.progress) options.progress(++done, runs);
+  }
   r.samplesMs.reserve(static_cast<size_t>(options.iterations));
   for (int i = 0; i < options.iterations; ++i) {
     auto s = clock::now();
     session.runViews(ptrs);
     r.samplesMs.push_back(std::chrono::duration<double, std::milli>(clock::now() - s).count());
+    // Outside the timed span: drawing the progress line costs nothing that is measured.
+    if (options.progress) options.progress(++done, runs);
   }
   r.p50Ms = percentile(r.samplesMs, 50);
   r.p90Ms = percentile(r.samplesMs, 90);

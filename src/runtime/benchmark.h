@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -17,6 +18,8 @@ struct BenchOptions {
   int iterations = 50;
   uint64_t seed = 0;
   std::map<std::string, int64_t> dims;  // symbolic dims (others 1)
+  // Called with (0, warmup + iterations) before the first run and after each run, for a progress line.
+  std::function<void(size_t done, size_t total)> progress;
 };
 
 struct BenchResult {

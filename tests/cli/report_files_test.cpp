@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <functional>
+#include <regex>
 
 #include "json_schema.h"
 #include "test_util.h"
@@ -108,6 +110,48 @@ TEST_F(CliReport, VariantsMarkTheFrontierAndSelectWritesTheChoice) {
   EXPECT_EQ(none.exitCode, 5) << none.err;
   EXPECT_NE(none.err.find("no variant meets it"), std::string::npos) << none.err;
   EXPECT_FALSE(fs::exists(dir / "n.onnx"));
+}
+
+// The example list over the bundled digits CNN: the printed table has a row per variant
+// with size, ratio, latency and accuracy, and its frontier marks are the non-dominated points of
+// the same run's numbers (--report JSON), for size and for latency.
+TEST_F(CliReport, VariantsTablePrintsEveryVariantAndTheFrontier) {
+  auto json = dir / "v.json";
+  auto r = runEffdl("optimize " + model() + " -o '" + (dir / "unused.onnx").string() + "'" + evalFlags() +
+                    " --calib random:16 --report '" + json.string() +
+                    "' --variants 'baseline;int8;prune=0.5;prune=0.5+int8;hash=0.25+int8'");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("variant              size  ratio  latency p50  accuracy  Pareto (size / latency)"),
+            std::string::npos)
+      << r.out;
+  auto j = nlohmann::json::parse(readFile(json));
+  ASSERT_EQ(j["variants"].size(), 5u);
+  auto dominated = [&](const nlohmann::json& a, const std::function<double(const nlohmann::json&)>& cost) {
+    for (const auto& b : j["variants"])
+      if (cost(b) <= cost(a) && b["quality"] >= a["quality"] && (cost(b) < cost(a) || b["quality"] > a["quality"]))
+        return true;
+    return false;
+  };
+  auto size = [](const nlohmann::json& v) { return v["after"]["file_bytes"].get<double>(); };
+  auto latency = [](const nlohmann::json& v) { return v["measured"]["latency_after"]["p50_ms"].get<double>(); };
+  int onSize = 0;
+  for (const auto& v : j["variants"]) {
+    const std::string name = v["name"];
+    ASSERT_TRUE(v["error"].is_null()) << v.dump();
+    EXPECT_EQ(v["size_frontier"].get<bool>(), !dominated(v, size)) << name;
+    EXPECT_EQ(v["latency_frontier"].get<bool>(), !dominated(v, latency)) << name;
+    onSize += v["size_frontier"].get<bool>();
+    // The table row: name, size, ratio, latency, accuracy, then the marks as in the JSON.
+    size_t at = r.out.find("\n" + name + " ");
+    ASSERT_NE(at, std::string::npos) << name << " has no row:\n" << r.out;
+    const std::string row = r.out.substr(at + 1, r.out.find('\n', at + 1) - at - 1);
+    EXPECT_TRUE(std::regex_search(row, std::regex(" KiB +[0-9.]+x +[0-9.]+ [um]s +0\\.9[0-9]* +"))) << row;
+    const std::string marks = std::string(v["size_frontier"].get<bool>() ? "*" : "-") + " / " +
+                              (v["latency_frontier"].get<bool>() ? "*" : "-");
+    EXPECT_EQ(row.substr(row.size() - marks.size()), marks) << row;
+  }
+  EXPECT_GE(onSize, 2) << "int8 and prune=0.5+int8 trade size for accuracy";
+  EXPECT_TRUE(j["variants"][1]["size_frontier"].get<bool>()) << "int8 keeps the accuracy at 0.28x the size";
 }
 
 }  // namespace

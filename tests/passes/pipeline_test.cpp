@@ -43,6 +43,14 @@ TEST(Pipeline, RecipeJson) {
             ErrorKind::kUsage);
   EXPECT_NE(m.find("unsupported recipe schema_version"), std::string::npos) << m;
   EXPECT_EQ(kindOf([] { passes::parseRecipeJson(R"({"passes": [42]})", "r.json"); }, &m), ErrorKind::kUsage);
+  // Misspelt keys are refused, not ignored; a description is free text.
+  EXPECT_EQ(kindOf([] { passes::parseRecipeJson(R"({"passes": [], "fail_if": "size>0.5x"})", "r.json"); }, &m),
+            ErrorKind::kUsage);
+  EXPECT_NE(m.find("r.json: unknown recipe key 'fail_if'"), std::string::npos) << m;
+  EXPECT_EQ(kindOf([] { passes::parseRecipeJson(R"({"passes": [{"name": "cleanup", "option": {}}]})", "r.json"); }, &m),
+            ErrorKind::kUsage);
+  EXPECT_NE(m.find("pass 'cleanup': unknown key 'option'"), std::string::npos) << m;
+  EXPECT_EQ(passes::parseRecipeJson(R"({"description": "CI", "passes": ["cleanup"]})", "r.json").toSpec(), "cleanup");
 }
 
 // A deliberately broken pass: drops the second input of every Add.

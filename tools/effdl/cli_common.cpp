@@ -10,6 +10,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/progress.h"
 #include "runtime/limits.h"
 
 namespace fs = std::filesystem;
@@ -102,9 +103,22 @@ void checkOutputPath(const fs::path& input, const fs::path& output, bool force, 
   if (!folderMayBeCreated && !dir.empty() && !fs::is_directory(dir, ec)) throwIo(output.string() + ": folder '" + dir.string() + "' does not exist");
 }
 
-bool interactive() {
-  const char* ci = std::getenv("CI");
-  return ::isatty(STDOUT_FILENO) && !(ci && *ci && std::string(ci) != "false" && std::string(ci) != "0");
+bool interactive() { return ::isatty(STDOUT_FILENO) && !effdl::ciEnvironment(); }
+
+bool useColor(const std::string& mode) {
+  if (mode == "always") return true;
+  if (mode == "never") return false;
+  const char* noColor = std::getenv("NO_COLOR");
+  const char* term = std::getenv("TERM");
+  return interactive() && !(noColor && *noColor) && !(term && std::string(term) == "dumb");
+}
+
+void addColorOption(CLI::App& cmd, std::string& mode) {
+  cmd.add_option("--color", mode,
+                 "colour better/worse cells: auto (a terminal without NO_COLOR, CI or TERM=dumb), always, never")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->type_name("WHEN");
 }
 
 }  // namespace effdl::cli

@@ -37,7 +37,12 @@ std::filesystem::path defaultOutputPath(const std::filesystem::path& input);
 void checkOutputPath(const std::filesystem::path& input, const std::filesystem::path& output, bool force,
                      bool folderMayBeCreated = false);
 
-// Whether stdout is a terminal and CI is not set (colour, progress).
+// Whether stdout is a terminal and CI is not set (core/progress.h: ciEnvironment).
 bool interactive();
+// --color auto|always|never. auto: only when stdout is a terminal, CI is not set, NO_COLOR is not
+// set (to anything non-empty, as no-color.org says) and TERM is not "dumb".
+bool useColor(const std::string& mode);
+// Adds `--color WHEN` to a command that prints tables.
+void addColorOption(CLI::App& cmd, std::string& mode);
 
 }  // namespace effdl::cli

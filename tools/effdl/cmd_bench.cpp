@@ -4,6 +4,7 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "core/progress.h"
 #include "ir/onnx_import.h"
 #include "report/table.h"
 #include "runtime/benchmark.h"
@@ -43,6 +44,8 @@ void registerBench(CLI::App& app) {
     bo.iterations = args->iters;
     bo.seed = args->seed;
     for (const auto& [k, v] : lo.dimBindings) bo.dims[k] = v;
+    auto progress = progressReporter();
+    bo.progress = [&](size_t done, size_t total) { progress("bench", done, total); };
     auto r = runtime::benchmark(*model, bo);
     if (args->json) {
       nlohmann::json j;

@@ -15,6 +15,7 @@ void registerInspect(CLI::App& app) {
   struct Args {
     std::string model;
     bool json = false;
+    std::string color = "auto";
     size_t top = 20;
     LoadFlags load;
   };
@@ -23,6 +24,7 @@ void registerInspect(CLI::App& app) {
   cmd->add_option("model", args->model, "ONNX model")->required();
   cmd->add_flag("--json", args->json, "machine-readable output (all nodes' costs included)");
   cmd->add_option("--top", args->top, "how many of the costliest nodes the table lists")->capture_default_str();
+  addColorOption(*cmd, args->color);
   args->load.add(*cmd);
   cmd->footer(
       "Examples:\n"
@@ -43,7 +45,7 @@ void registerInspect(CLI::App& app) {
     r.perNodeLimit = args->top;
     r.missingKernels = runtime::missingKernels(*model);
     if (args->json) report::renderInspectJson(r, std::cout);
-    else report::renderInspectText(r, std::cout);
+    else report::renderInspectText(r, std::cout, useColor(args->color));
   });
 }
 

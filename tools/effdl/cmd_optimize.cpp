@@ -30,7 +30,7 @@ void registerOptimize(CLI::App& app) {
     bool force = false, verify = false, json = false, noMeasure = false;
     int threads = 0, benchIters = 20, fidelitySamples = 8;
     uint64_t seed = 0;
-    std::string evalData, evalLabels, failIf, variants, select;
+    std::string evalData, evalLabels, failIf, variants, select, color = "auto";
     std::vector<std::string> reports;
     LoadFlags load;
     PassFlags passFlags;
@@ -93,6 +93,7 @@ void registerOptimize(CLI::App& app) {
                   "e.g. \"max-drop=1%,minimize=latency\"")
       ->type_name("RULE");
   cmd->add_flag("--no-measure", args->noMeasure, "skip the runtime measurements (latency, agreement, accuracy)");
+  addColorOption(*cmd, args->color);
   args->load.add(*cmd);
   args->passFlags.add(*cmd);
   cmd->footer(
@@ -164,7 +165,7 @@ void registerOptimize(CLI::App& app) {
       if (!variants.empty() || !args->reports.empty())
         throwUsage("--variants and --report work on one model; a batch prints its summary (--json for all reports)");
       auto items = planBatch(args->models, args->outDir, args->force);
-      size_t failed = runBatch(job, items, args->jobs, args->json, std::cout);
+      size_t failed = runBatch(job, items, args->jobs, args->json, useColor(args->color), std::cout);
       if (failed > 0) {
         outputMode().resultPrinted = true;
         throw Error(ErrorKind::kBatchPartial, std::to_string(failed) + " of " + std::to_string(items.size()) +
@@ -189,7 +190,7 @@ void registerOptimize(CLI::App& app) {
     rep.environment = currentEnvironment(job, rep.measured);
     for (const auto& f : args->reports) writeReportFile(rep, f);
     if (args->json) report::renderOptimizeJson(rep, std::cout);
-    else report::renderOptimizeTable(rep, std::cout);
+    else report::renderOptimizeTable(rep, std::cout, useColor(args->color));
     if (!selected) {
       outputMode().resultPrinted = true;
       throw Error(ErrorKind::kGateFailed, rep.selection);

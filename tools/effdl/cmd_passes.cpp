@@ -35,6 +35,7 @@ void registerPasses(CLI::App& app) {
     if (*json) {
       nlohmann::json j;
       j["schema_version"] = 1;
+      j["command"] = "passes";
       j["ok"] = true;
       j["passes"] = nlohmann::json::array();
       for (const auto& p : passes::passRegistry()) {

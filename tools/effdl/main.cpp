@@ -9,6 +9,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/progress.h"
 #include "ir/load_options.h"
 #include "omp_wait_policy.h"
 
@@ -61,6 +62,7 @@ int main(int argc, char** argv) {
   app.parse_complete_callback([&] {
     effdl::setLogLevel(verbose ? effdl::LogLevel::kDebug : quiet ? effdl::LogLevel::kError : effdl::LogLevel::kWarn);
     if (verbose) effdl::setLogLevel(effdl::LogLevel::kDebug);
+    effdl::setProgressMode(effdl::detectProgressMode(quiet && !verbose));
   });
   effdl::cli::registerInspect(app);
   effdl::cli::registerOptimize(app);
@@ -75,7 +77,16 @@ int main(int argc, char** argv) {
     // --help (of the app or a subcommand) and --version.
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    // CLI11's own codes are >= 100; every parse problem is a usage error here.
+    // CLI11's own codes are >= 100; every parse problem is a usage error here. It comes before
+    // any command's callback, so --json and the command are read from argv for the JSON error.
+    auto& mode = effdl::cli::outputMode();
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (a == "--json") mode.json = true;
+      if (mode.command.empty())
+        for (const auto* sub : app.get_subcommands(std::function<bool(CLI::App*)>()))
+          if (sub->get_name() == a) mode.command = a;
+    }
     return fail(effdl::ErrorKind::kUsage, std::string(e.what()) + " (see effdl --help)");
   } catch (const effdl::Error& e) {
     return fail(e.kind(), e.what());

@@ -1,6 +1,7 @@
 #include "measure.h"
 
 #include "core/error.h"
+#include "core/progress.h"
 #include "eval/compare_models.h"
 #include "io/tensor_file.h"
 #include "runtime/benchmark.h"
@@ -80,8 +81,12 @@ report::Measurements measureModels(const ir::Model& before, const ir::Model& aft
       bo.warmup = std::max(1, o.iterations / 5);
       bo.seed = o.seed;
       bo.dims = o.dims;
-      // Side by side, alternating, so both see the same machine load.
+      // One after the other, with the same options, so both see the same machine load.
+      auto progress = progressReporter();
+      const std::string prefix = o.progressLabel.empty() ? "" : o.progressLabel + ": ";
+      bo.progress = [&](size_t done, size_t total) { progress(prefix + "bench original", done, total); };
       auto b = runtime::benchmark(before, bo);
+      bo.progress = [&](size_t done, size_t total) { progress(prefix + "bench optimized", done, total); };
       auto a = runtime::benchmark(after, bo);
       m.before = report::Latency{b.p50Ms, b.p90Ms};
       m.after = report::Latency{a.p50Ms, a.p90Ms};

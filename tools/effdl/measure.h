@@ -18,6 +18,7 @@ struct MeasureOptions {
   uint64_t seed = 0;
   std::map<std::string, int64_t> dims;
   uint64_t maxTensorBytes = 0;
+  std::string progressLabel;  // prefix of the progress steps ("int8: bench original")
   // Labeled data for accuracy (loadEvalData), absent: no accuracy.
   std::optional<ir::Tensor> evalX, evalY;
 };

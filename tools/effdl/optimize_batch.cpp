@@ -16,6 +16,7 @@
 
 #include "cli_common.h"
 #include "core/error.h"
+#include "core/progress.h"
 #include "report/table.h"
 
 namespace fs = std::filesystem;
@@ -50,6 +51,8 @@ class ScratchDir {
 // In the child: optimize one model, write its report (or error) as JSON to `resultFile`, and exit
 // with the command's code. Never returns.
 [[noreturn]] void runChild(const OptimizeJob& job, const BatchItem& item, const fs::path& resultFile) {
+  // The parent reports progress per model; children drawing their own lines would interleave.
+  setProgressMode(ProgressMode::kOff);
   int code = 0;
   nlohmann::json result;
   try {
@@ -118,6 +121,16 @@ std::string latencyRatio(const nlohmann::json& r) {
                              r["measured"]["latency_before"]["p50_ms"].get<double>());
 }
 
+// Green when the model got smaller (faster), red when it grew: "file_bytes" or "latency" (p50).
+report::Tone ratioTone(const nlohmann::json& r, const std::string& what) {
+  if (r.is_null()) return report::Tone::kPlain;
+  if (what == "file_bytes")
+    return report::lowerIsBetter(r["after"]["file_bytes"].get<double>(), r["before"]["file_bytes"].get<double>());
+  const auto& m = r["measured"];
+  if (m["latency_before"].is_null() || m["latency_after"].is_null()) return report::Tone::kPlain;
+  return report::lowerIsBetter(m["latency_after"]["p50_ms"].get<double>(), m["latency_before"]["p50_ms"].get<double>());
+}
+
 std::string agreementText(const nlohmann::json& r) {
   if (r.is_null() || r["measured"]["agreement"].is_null()) return "-";
   const auto& a = r["measured"]["agreement"];
@@ -172,7 +185,8 @@ std::vector<BatchItem> planBatch(const std::vector<std::string>& inputs, const f
   return items;
 }
 
-size_t runBatch(const OptimizeJob& job, const std::vector<BatchItem>& items, int jobs, bool json, std::ostream& os) {
+size_t runBatch(const OptimizeJob& job, const std::vector<BatchItem>& items, int jobs, bool json, bool color,
+                std::ostream& os) {
   ScratchDir scratch;
   for (const auto& it : items) {
     std::error_code ec;
@@ -186,6 +200,7 @@ size_t runBatch(const OptimizeJob& job, const std::vector<BatchItem>& items, int
   std::cout.flush();
   std::cerr.flush();
   auto resultFile = [&](size_t i) { return scratch.path() / (std::to_string(i) + ".json"); };
+  Progress progress("batch", items.size());
   while (done < items.size()) {
     while (next < items.size() && static_cast<int>(running.size()) < std::max(1, jobs)) {
       pid_t pid = fork();
@@ -213,11 +228,13 @@ size_t runBatch(const OptimizeJob& job, const std::vector<BatchItem>& items, int
     char prefix[64];
     std::snprintf(prefix, sizeof prefix, "[%zu/%zu, ETA %.0f s] ", done, items.size(), eta);
     if (o.exitCode == 0)
-      std::cerr << prefix << "ok      " << items[i].input.string() << " -> " << items[i].output.string() << " (size "
-                << sizeRatio(o.report) << ")\n";
+      progress.note(prefix + std::string("ok      ") + items[i].input.string() + " -> " + items[i].output.string() +
+                    " (size " + sizeRatio(o.report) + ")");
     else
-      std::cerr << prefix << "FAILED  " << items[i].input.string() << ": " << o.message << "\n";
+      progress.note(prefix + std::string("FAILED  ") + items[i].input.string() + ": " + o.message);
+    progress.update(done);
   }
+  progress.finish();
 
   if (json) {
     nlohmann::json j;
@@ -246,10 +263,13 @@ size_t runBatch(const OptimizeJob& job, const std::vector<BatchItem>& items, int
   for (size_t i = 0; i < items.size(); ++i) {
     const Outcome& o = outcomes[i];
     std::string status = o.exitCode == 0 ? "ok" : "failed (" + o.kind + ")";
+    const report::Tone p = report::Tone::kPlain;
     t.addRow({items[i].input.string(), status, sizeRatio(o.report), latencyRatio(o.report), agreementText(o.report),
-              o.exitCode == 0 ? items[i].output.string() : o.message});
+              o.exitCode == 0 ? items[i].output.string() : o.message},
+             {p, o.exitCode == 0 ? report::Tone::kGood : report::Tone::kBad, ratioTone(o.report, "file_bytes"),
+              ratioTone(o.report, "latency"), p, o.exitCode == 0 ? p : report::Tone::kBad});
   }
-  t.print(os);
+  t.print(os, "", color);
   os << items.size() - failed << " of " << items.size() << " models optimized";
   if (failed) os << ", " << failed << " failed";
   os << "\n";

@@ -25,8 +25,9 @@ struct BatchItem {
 std::vector<BatchItem> planBatch(const std::vector<std::string>& inputs, const std::filesystem::path& outDir,
                                  bool force);
 
-// Runs the batch; prints the summary (table or, with json, one JSON document) on `os`. Returns the
-// number of models that failed.
-size_t runBatch(const OptimizeJob& job, const std::vector<BatchItem>& items, int jobs, bool json, std::ostream& os);
+// Runs the batch; prints the summary (table, coloured when `color`, or with json one JSON document)
+// on `os`. Returns the number of models that failed.
+size_t runBatch(const OptimizeJob& job, const std::vector<BatchItem>& items, int jobs, bool json, bool color,
+                std::ostream& os);
 
 }  // namespace effdl::cli

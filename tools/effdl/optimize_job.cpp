@@ -1,6 +1,7 @@
 #include "optimize_job.h"
 
 #include "core/error.h"
+#include "core/progress.h"
 #include "ir/onnx_import.h"
 #include "report/model_summary.h"
 
@@ -42,6 +43,8 @@ report::OptimizeReport optimizeModel(const OptimizeJob& job, const fs::path& inp
   ctx.seed = job.seed;
   ctx.threads = job.threads;
   ctx.calib = job.calib ? &*job.calib : nullptr;
+  ctx.progress = [report = progressReporter(), prefix = job.progressLabel.empty() ? "" : job.progressLabel + ": "](
+                     const std::string& step, size_t done, size_t total) { report(prefix + step, done, total); };
   passes::RunOptions run;
   run.verify = job.verify;
   run.reproducerDir = output.parent_path().empty() ? fs::path(".") : output.parent_path();
@@ -69,7 +72,11 @@ report::OptimizeReport optimizeModel(const OptimizeJob& job, const fs::path& inp
                               "the pass): ") + e.what());
   }
   rep.after = report::summarize(*written, output);
-  if (job.measureEnabled) rep.measured = measureModels(*ir::loadModel(input, countOptions), *written, job.measure);
+  if (job.measureEnabled) {
+    MeasureOptions mo = job.measure;
+    mo.progressLabel = job.progressLabel;
+    rep.measured = measureModels(*ir::loadModel(input, countOptions), *written, mo);
+  }
   for (const auto& g : report::evaluateGates(job.gates, rep)) rep.gates.push_back({g.gate.text, g.reason, g.value, g.failed});
   return rep;
 }

@@ -28,6 +28,8 @@ struct OptimizeJob {
   std::optional<eval::SampleSet> calib;
   uint64_t seed = 0;
   int threads = 0;
+  // Prefix of this job's progress steps, e.g. the variant's name ("int8: bench optimized").
+  std::string progressLabel;
 };
 
 // Optimizes `input` into `output` (atomically; removed again if it does not load back) and returns

@@ -145,6 +145,7 @@ bool runVariants(const OptimizeJob& job, const std::vector<VariantSpec>& variant
     OptimizeJob vj = job;
     vj.pipeline = passes::fixedOrderPipeline(variants[i].passes);
     vj.gates.clear();
+    vj.progressLabel = "variant " + v.name;
     v.pipeline = vj.pipeline.toSpec();
     fs::path tmp = folder / (".effdl-variant-" + std::to_string(::getpid()) + "-" + std::to_string(i) + ".onnx");
     files.push_back(tmp);

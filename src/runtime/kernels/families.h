@@ -27,6 +27,8 @@ void registerConvMatMulKernels(KernelRegistry& r);  // kernels/conv.cpp, kernels
 void registerRecurrentKernels(KernelRegistry& r);
 void registerQuantizeKernels(KernelRegistry& r);    // kernels/quantize.cpp
 void registerQLinearKernels(KernelRegistry& r);     // kernels/qlinear.cpp
+void registerSequenceKernels(KernelRegistry& r);    // kernels/sequence.cpp (SequenceMap: control_flow.cpp)
+void registerOptionalKernels(KernelRegistry& r);
 
 inline std::vector<RegisterFamily> kernelFamilies() {
   return {
@@ -48,6 +50,8 @@ inline std::vector<RegisterFamily> kernelFamilies() {
       registerRecurrentKernels,
       registerQuantizeKernels,
       registerQLinearKernels,
+      registerSequenceKernels,
+      registerOptionalKernels,
   };
 }
 

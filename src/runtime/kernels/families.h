@@ -29,6 +29,7 @@ void registerQuantizeKernels(KernelRegistry& r);    // kernels/quantize.cpp
 void registerQLinearKernels(KernelRegistry& r);     // kernels/qlinear.cpp
 void registerSequenceKernels(KernelRegistry& r);    // kernels/sequence.cpp (SequenceMap: control_flow.cpp)
 void registerOptionalKernels(KernelRegistry& r);
+void registerStringKernels(KernelRegistry& r);      // kernels/string_normalizer.cpp
 
 inline std::vector<RegisterFamily> kernelFamilies() {
   return {
@@ -52,6 +53,7 @@ inline std::vector<RegisterFamily> kernelFamilies() {
       registerQLinearKernels,
       registerSequenceKernels,
       registerOptionalKernels,
+      registerStringKernels,
   };
 }
 

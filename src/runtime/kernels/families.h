@@ -30,6 +30,7 @@ void registerQLinearKernels(KernelRegistry& r);     // kernels/qlinear.cpp
 void registerSequenceKernels(KernelRegistry& r);    // kernels/sequence.cpp (SequenceMap: control_flow.cpp)
 void registerOptionalKernels(KernelRegistry& r);
 void registerStringKernels(KernelRegistry& r);      // kernels/string_normalizer.cpp
+void registerGradientKernels(KernelRegistry& r);    // ai.onnx.preview.training Gradient
 
 inline std::vector<RegisterFamily> kernelFamilies() {
   return {
@@ -54,6 +55,7 @@ inline std::vector<RegisterFamily> kernelFamilies() {
       registerSequenceKernels,
       registerOptionalKernels,
       registerStringKernels,
+      registerGradientKernels,
   };
 }
 

@@ -53,7 +53,42 @@ class GraphExecutor::StepIo final : public KernelIo {
   size_t numInputs() const override { return step_.inputs.size(); }
   const RtTensor* input(size_t i) const override {
     if (i >= step_.inputs.size() || step_.inputs[i] < 0) return nullptr;
-    return &ex_.slots_[static_cast<size_t>(step_.inputs[i])].t;
+    const Slot& s = ex_.slots_[static_cast<size_t>(step_.inputs[i])];
+    if (s.kind != ValueKind::kTensor) notTensor(i, s.kind);
+    return &s.t;
+  }
+  ValueKind inputKind(size_t i) const override {
+    if (i >= step_.inputs.size() || step_.inputs[i] < 0) return ValueKind::kNone;
+    return ex_.slots_[static_cast<size_t>(step_.inputs[i])].kind;
+  }
+  RtValue inputValue(size_t i) const override {
+    if (i >= step_.inputs.size() || step_.inputs[i] < 0) return RtValue{ValueKind::kNone, {}, nullptr};
+    const Slot& s = ex_.slots_[static_cast<size_t>(step_.inputs[i])];
+    return RtValue{s.kind, s.t, s.seq};
+  }
+  RtValue implicitInputValue(size_t i) const override {
+    if (i >= step_.implicitInputs.size()) return RtValue{ValueKind::kNone, {}, nullptr};
+    const Slot& s = ex_.slots_[static_cast<size_t>(step_.implicitInputs[i])];
+    return RtValue{s.kind, s.t, s.seq};
+  }
+  void setOutputValue(size_t i, const RtValue& v) override {
+    if (v.kind == ValueKind::kTensor) return KernelIo::setOutputValue(i, v);
+    Slot& s = outputSlot(i);
+    if (s.buffer >= 0) ex_.pool_.release(s.buffer);
+    s.buffer = -1;
+    s.t = RtTensor{};
+    s.kind = v.kind;
+    s.seq = v.kind == ValueKind::kSequence ? v.seq : nullptr;
+  }
+  RtTensor& allocStringOutput(size_t i, const Shape& dims) override {
+    checkedOutputBytes(*this, ir::DataType::kString, dims);
+    Slot& s = outputSlot(i);
+    if (s.buffer >= 0) ex_.pool_.release(s.buffer);
+    s.buffer = -1;
+    s.kind = ValueKind::kTensor;
+    s.strings.assign(static_cast<size_t>(RtTensor{ir::DataType::kString, dims, nullptr, 0}.numel()), std::string());
+    s.t = RtTensor{ir::DataType::kString, dims, s.strings.data(), 0};
+    return s.t;
   }
   size_t numOutputs() const override { return step_.outputs.size(); }
   // An output nothing reads (neither a later node nor the graph's outputs) is not wanted: the
@@ -62,7 +97,9 @@ class GraphExecutor::StepIo final : public KernelIo {
     return i < step_.outputs.size() && step_.outputs[i] >= 0 && ex_.slots_[static_cast<size_t>(step_.outputs[i])].lastUse >= 0;
   }
   RtTensor& allocOutput(size_t i, ir::DataType dtype, const Shape& dims) override {
+    if (dtype == ir::DataType::kString) throwUnsupported(step_.description + ": this kernel does not handle string tensors");
     Slot& s = outputSlot(i);
+    s.kind = ValueKind::kTensor;
     size_t bytes = byteSize(dtype, dims);
     if (s.buffer >= 0) ex_.pool_.release(s.buffer);  // a kernel asking twice
     s.buffer = ex_.pool_.acquire(bytes);
@@ -73,7 +110,7 @@ class GraphExecutor::StepIo final : public KernelIo {
     return s.t;
   }
   RtTensor& allocOutputInPlace(size_t i, size_t j, ir::DataType dtype, const Shape& dims) override {
-    if (j < step_.inputs.size() && step_.inputs[j] >= 0) {
+    if (dtype != ir::DataType::kString && j < step_.inputs.size() && step_.inputs[j] >= 0) {
       Slot& in = ex_.slots_[static_cast<size_t>(step_.inputs[j])];
       size_t bytes = byteSize(dtype, dims);
       // Only a pool buffer that nothing reads after this node, read once by this node.
@@ -84,6 +121,7 @@ class GraphExecutor::StepIo final : public KernelIo {
           ex_.slotValues_[static_cast<size_t>(step_.inputs[j])] != nullptr) {
         Slot& s = outputSlot(i);
         if (s.buffer >= 0) ex_.pool_.release(s.buffer);
+        s.kind = ValueKind::kTensor;
         s.buffer = in.buffer;
         in.buffer = -1;  // moved: the input slot no longer owns it
         s.t.dtype = dtype;
@@ -97,11 +135,16 @@ class GraphExecutor::StepIo final : public KernelIo {
   }
   const RtTensor* implicitInput(size_t i) const override {
     if (i >= step_.implicitInputs.size()) return nullptr;
-    return &ex_.slots_[static_cast<size_t>(step_.implicitInputs[i])].t;
+    const Slot& s = ex_.slots_[static_cast<size_t>(step_.implicitInputs[i])];
+    if (s.kind != ValueKind::kTensor) notTensor(i, s.kind);
+    return &s.t;
   }
   const std::string& describe() const override { return step_.description; }
 
  private:
+  [[noreturn]] void notTensor(size_t i, ValueKind k) const {
+    throwRunError(*this, "input " + std::to_string(i) + " is a " + kindName(k) + " where a tensor is expected");
+  }
   Slot& outputSlot(size_t i) {
     if (i >= step_.outputs.size() || step_.outputs[i] < 0)
       throwInternal(step_.description + ": kernel wrote output " + std::to_string(i) + " which the node omits");
@@ -129,13 +172,7 @@ GraphExecutor::GraphExecutor(const ir::Model& model, const ir::Graph& graph, con
   for (const ir::Value* v : graph.initializers()) {
     int id = addSlot(v);
     Slot& s = slots_[static_cast<size_t>(id)];
-    const ir::Tensor& t = v->initializer();
-    if (t.dtype() == ir::DataType::kString)
-      throwUnsupported("initializer '" + v->name() + "': string tensors are not supported by effdl's runtime");
-    s.t.dtype = t.dtype();
-    s.t.dims = t.dims();
-    s.t.data = const_cast<uint8_t*>(t.data());
-    s.t.nbytes = t.nbytes();
+    s.t = viewOf(v->initializer());
     s.isWeight = true;
   }
   // Sparse initializers (COO) are densified once, here: kernels see ordinary constant weights.
@@ -226,10 +263,12 @@ void GraphExecutor::releaseAfter(size_t stepIndex) {
   auto release = [&](int id) {
     if (id < 0) return;
     Slot& s = slots_[static_cast<size_t>(id)];
-    if (s.buffer >= 0 && s.lastUse == static_cast<int64_t>(stepIndex)) {
+    if (s.lastUse != static_cast<int64_t>(stepIndex)) return;
+    if (s.buffer >= 0) {
       pool_.release(s.buffer);
       s.buffer = -1;
     }
+    s.seq.reset();  // a sequence no later node reads
   };
   for (int id : st.inputs) release(id);
   for (int id : st.implicitInputs) release(id);
@@ -245,10 +284,63 @@ void GraphExecutor::releaseAfter(size_t stepIndex) {
 }
 
 // -------------------------------------------------------------------------------------- running
+void GraphExecutor::bindInput(size_t i, const RtTensor* t) {
+  Slot& s = slots_[static_cast<size_t>(inputSlots_[i])];
+  s.kind = ValueKind::kTensor;
+  if (t) {
+    s.t = *t;
+  } else if (!s.isWeight) {
+    throwInternal("GraphExecutor::run: input " + std::to_string(i) + " missing");
+  } else {
+    s.t = viewOf(slotValues_[static_cast<size_t>(inputSlots_[i])]->initializer());
+  }
+}
+
 std::vector<const RtTensor*> GraphExecutor::run(const std::vector<const RtTensor*>& inputs,
                                                 const std::vector<const RtTensor*>& captures) {
   if (inputs.size() != inputSlots_.size()) throwInternal("GraphExecutor::run: wrong number of inputs");
   if (captures.size() != captureSlots_.size()) throwInternal("GraphExecutor::run: wrong number of captures");
+  for (size_t i = 0; i < inputs.size(); ++i) bindInput(i, inputs[i]);
+  for (size_t i = 0; i < captures.size(); ++i) {
+    Slot& s = slots_[static_cast<size_t>(captureSlots_[i])];
+    s.kind = ValueKind::kTensor;
+    s.t = *captures[i];
+  }
+  runSteps();
+  std::vector<const RtTensor*> outs;
+  outs.reserve(outputSlots_.size());
+  for (int id : outputSlots_) {
+    const Slot& s = slots_[static_cast<size_t>(id)];
+    if (s.kind != ValueKind::kTensor)
+      throwUnsupported("graph output '" + slotValues_[static_cast<size_t>(id)]->name() + "' is a " + kindName(s.kind) +
+                       ", not a tensor");
+    outs.push_back(&s.t);
+  }
+  return outs;
+}
+
+std::vector<RtValue> GraphExecutor::runValues(const std::vector<RtValue>& inputs, const std::vector<RtValue>& captures) {
+  if (inputs.size() != inputSlots_.size()) throwInternal("GraphExecutor::runValues: wrong number of inputs");
+  if (captures.size() != captureSlots_.size()) throwInternal("GraphExecutor::runValues: wrong number of captures");
+  auto bind = [&](int id, const RtValue& v) {
+    Slot& s = slots_[static_cast<size_t>(id)];
+    s.kind = v.kind;
+    s.t = v.t;
+    s.seq = v.seq;
+  };
+  for (size_t i = 0; i < inputs.size(); ++i) bind(inputSlots_[i], inputs[i]);
+  for (size_t i = 0; i < captures.size(); ++i) bind(captureSlots_[i], captures[i]);
+  runSteps();
+  std::vector<RtValue> outs;
+  outs.reserve(outputSlots_.size());
+  for (int id : outputSlots_) {
+    const Slot& s = slots_[static_cast<size_t>(id)];
+    outs.push_back(RtValue{s.kind, s.t, s.seq});
+  }
+  return outs;
+}
+
+void GraphExecutor::runSteps() {
   // Buffers still held from the previous run (graph outputs) go back to the pool.
   for (Slot& s : slots_) {
     if (s.buffer >= 0) {
@@ -256,28 +348,14 @@ std::vector<const RtTensor*> GraphExecutor::run(const std::vector<const RtTensor
       s.buffer = -1;
     }
   }
-  for (size_t i = 0; i < inputs.size(); ++i) {
-    Slot& s = slots_[static_cast<size_t>(inputSlots_[i])];
-    if (inputs[i]) {
-      s.t = *inputs[i];
-    } else if (!s.isWeight) {
-      throwInternal("GraphExecutor::run: input " + std::to_string(i) + " missing");
-    } else {
-      const ir::Tensor& t = slotValues_[static_cast<size_t>(inputSlots_[i])]->initializer();
-      s.t.dtype = t.dtype();
-      s.t.dims = t.dims();
-      s.t.data = const_cast<uint8_t*>(t.data());
-      s.t.nbytes = t.nbytes();
-    }
-  }
-  for (size_t i = 0; i < captures.size(); ++i) slots_[static_cast<size_t>(captureSlots_[i])].t = *captures[i];
   for (size_t i = 0; i < steps_.size(); ++i) {
     for (int id : steps_[i].outputs) {
       if (id < 0) continue;
-      RtTensor& t = slots_[static_cast<size_t>(id)].t;
-      t.dtype = ir::DataType::kUndefined;
-      t.data = nullptr;
-      t.nbytes = 0;
+      Slot& s = slots_[static_cast<size_t>(id)];
+      s.kind = ValueKind::kTensor;
+      s.t.dtype = ir::DataType::kUndefined;
+      s.t.data = nullptr;
+      s.t.nbytes = 0;
     }
     StepIo io(*this, i);
     steps_[i].kernel->run(io);
@@ -285,15 +363,11 @@ std::vector<const RtTensor*> GraphExecutor::run(const std::vector<const RtTensor
       int id = steps_[i].outputs[o];
       if (id < 0) continue;
       const Slot& out = slots_[static_cast<size_t>(id)];
-      if (out.lastUse >= 0 && out.t.dtype == ir::DataType::kUndefined)
+      if (out.lastUse >= 0 && out.t.dtype == ir::DataType::kUndefined && out.kind == ValueKind::kTensor)
         throwInternal(steps_[i].description + ": kernel left output " + std::to_string(o) + " unset");
     }
     releaseAfter(i);
   }
-  std::vector<const RtTensor*> outs;
-  outs.reserve(outputSlots_.size());
-  for (int id : outputSlots_) outs.push_back(&slots_[static_cast<size_t>(id)].t);
-  return outs;
 }
 
 }  // namespace effdl::runtime

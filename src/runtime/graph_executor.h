@@ -31,6 +31,9 @@ class GraphExecutor {
   // views of the outputs (valid until the next run or until the executor is destroyed).
   std::vector<const RtTensor*> run(const std::vector<const RtTensor*>& inputs,
                                    const std::vector<const RtTensor*>& captures = {});
+  // The same for graphs whose inputs, captures or outputs may be sequences or empty optionals
+  // (control-flow bodies, Session::runValues). Returned tensors are views, as above.
+  std::vector<RtValue> runValues(const std::vector<RtValue>& inputs, const std::vector<RtValue>& captures = {});
   // Graph inputs that are weights with an overridable default (IR < 4) may be omitted (nullptr).
   size_t numInputs() const { return inputSlots_.size(); }
   // Kernels run per inference: nodes, less those a fused group (runtime/qdq_fusion.h) replaced.
@@ -43,6 +46,9 @@ class GraphExecutor {
     int buffer = -1;       // pool buffer, or -1 (weight, caller's tensor, capture)
     int64_t lastUse = -1;  // index of the last node that reads it; INT64_MAX for graph outputs
     bool isWeight = false;
+    ValueKind kind = ValueKind::kTensor;  // kSequence: `seq`; kNone: an empty optional
+    std::shared_ptr<const Sequence> seq;
+    std::vector<std::string> strings;  // a string tensor output's elements (t.data points here)
   };
   struct Step {
     const ir::Node* node;
@@ -55,6 +61,8 @@ class GraphExecutor {
 
   int slotOf(const ir::Value* v) const;
   void releaseAfter(size_t stepIndex);
+  void bindInput(size_t i, const RtTensor* t);
+  void runSteps();
 
   const ir::Graph& graph_;
   ExecOptions options_;

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "ir/graph.h"
 #include "runtime/rt_tensor.h"
+#include "runtime/rt_value.h"
 
 namespace effdl::runtime {
 
@@ -55,6 +56,18 @@ class KernelIo {
   virtual const RtTensor* implicitInput(size_t i) const = 0;
   // "node 'x' (Op)": for errors raised at run time (index out of range, bad shapes).
   virtual const std::string& describe() const = 0;
+
+  // Sequences, empty optionals and string tensors (runtime/rt_value.h). input() throws for a
+  // sequence or none, so only kernels of ops that take them call these. The defaults serve
+  // tensor-only callers (one-node evaluation for constant folding).
+  // Omitted input: kind kNone.
+  virtual ValueKind inputKind(size_t i) const;
+  virtual RtValue inputValue(size_t i) const;
+  virtual RtValue implicitInputValue(size_t i) const;
+  // A sequence or none is shared; a tensor (strings included) is copied into output i.
+  virtual void setOutputValue(size_t i, const RtValue& v);
+  // Output i as a string tensor: numel empty std::string elements (nbytes 0) the kernel fills.
+  virtual RtTensor& allocStringOutput(size_t i, const Shape& dims);
 };
 
 class Kernel {

@@ -1,6 +1,8 @@
 // Session: input validation, thread setup, and output copies around a GraphExecutor.
 #include "runtime/session.h"
 
+#include "runtime/value_types.h"
+
 #include <sched.h>
 
 #include <thread>
@@ -21,8 +23,10 @@ Session::Session(const ir::Model& model, const SessionOptions& options) {
   threads_ = options.threads > 0 ? options.threads : availableCores();
   for (const auto* list : {&model.graph->inputs(), &model.graph->outputs()})
     for (const ir::Value* v : *list)
-      if (v->type().kind == ir::ValueType::Kind::kOther || v->type().kind == ir::ValueType::Kind::kSparseTensor)
-        throwUnsupported("'" + v->name() + "' is a sequence, map, optional or sparse value: effdl's runtime runs tensors only");
+      if (classifyType(v->type()) == TypeClass::kUnsupported)
+        throwUnsupported("'" + v->name() +
+                         "' is a map, sparse tensor or nested sequence: effdl's runtime runs tensors, sequences of "
+                         "tensors and optionals");
   executor_ = std::make_unique<GraphExecutor>(model, *model.graph, ExecOptions{threads_, options.fuseQdq});
   const auto& ins = model.graph->inputs();
   for (size_t i = 0; i < ins.size(); ++i) {
@@ -38,7 +42,11 @@ Session::~Session() = default;
 void Session::checkInput(const ir::Value& v, const RtTensor& t, std::map<std::string, int64_t>& symbols) const {
   const ir::ValueType& type = v.type();
   const std::string what = "input '" + v.name() + "'";
-  if (type.kind != ir::ValueType::Kind::kTensor) return;
+  if (type.kind != ir::ValueType::Kind::kTensor) {
+    if (type.kind == ir::ValueType::Kind::kOther && classifyType(type) != TypeClass::kTensor)
+      throwUsage(what + " is a sequence or optional: pass it as a runtime::Value (Session::runValues)");
+    return;
+  }
   if (type.elemType != ir::DataType::kUndefined && type.elemType != t.dtype)
     throwUsage(what + ": expected " + std::string(ir::dtypeName(type.elemType)) + ", got " +
                std::string(ir::dtypeName(t.dtype)));
@@ -81,24 +89,24 @@ std::vector<const RtTensor*> Session::runViews(const std::vector<const RtTensor*
   return executor_->run(all);
 }
 
+size_t Session::inputIndex(const std::string& name) const {
+  size_t k = 0;
+  while (k < inputs_.size() && inputs_[k]->name() != name) ++k;
+  if (k == inputs_.size()) {
+    std::string all;
+    for (const auto* v : inputs_) all += (all.empty() ? "" : ", ") + v->name();
+    throwUsage("the model has no input named '" + name + "' (inputs: " + all + ")");
+  }
+  return k;
+}
+
 std::vector<ir::Tensor> Session::run(const std::vector<NamedInput>& named) {
   std::vector<RtTensor> views(inputs_.size());
   std::vector<const RtTensor*> ptrs(inputs_.size(), nullptr);
   for (const auto& in : named) {
-    size_t k = 0;
-    while (k < inputs_.size() && inputs_[k]->name() != in.name) ++k;
-    if (k == inputs_.size()) {
-      std::string all;
-      for (const auto* v : inputs_) all += (all.empty() ? "" : ", ") + v->name();
-      throwUsage("the model has no input named '" + in.name + "' (inputs: " + all + ")");
-    }
+    size_t k = inputIndex(in.name);
     if (ptrs[k]) throwUsage("input '" + in.name + "' given twice");
-    if (in.tensor->dtype() == ir::DataType::kString)
-      throwUnsupported("input '" + in.name + "': string tensors are not supported by effdl's runtime");
-    views[k].dtype = in.tensor->dtype();
-    views[k].dims = in.tensor->dims();
-    views[k].data = const_cast<uint8_t*>(in.tensor->data());
-    views[k].nbytes = in.tensor->nbytes();
+    views[k] = viewOf(*in.tensor);
     ptrs[k] = &views[k];
   }
   for (size_t k = 0; k < inputs_.size(); ++k)
@@ -106,7 +114,51 @@ std::vector<ir::Tensor> Session::run(const std::vector<NamedInput>& named) {
   auto outs = runViews(ptrs);
   std::vector<ir::Tensor> result;
   result.reserve(outs.size());
-  for (const RtTensor* t : outs) result.push_back(ir::Tensor::fromBytes(t->dtype, t->dims, t->data, t->nbytes));
+  for (const RtTensor* t : outs) result.push_back(ownedCopy(*t));
+  return result;
+}
+
+std::vector<Value> Session::runValues(const std::vector<NamedValue>& named) {
+  std::vector<RtValue> values(executor_->numInputs());
+  std::vector<bool> given(inputs_.size(), false);
+  std::map<std::string, int64_t> symbols;
+  for (const auto& in : named) {
+    const size_t k = inputIndex(in.name);
+    if (given[k]) throwUsage("input '" + in.name + "' given twice");
+    given[k] = true;
+    const Value& v = *in.value;
+    const TypeClass want = classifyType(inputs_[k]->type());
+    const std::string what = "input '" + in.name + "'";
+    if (want == TypeClass::kTensor && v.kind != ValueKind::kTensor)
+      throwUsage(what + ": expected a tensor, got a " + kindName(v.kind));
+    if (want == TypeClass::kSequence && v.kind != ValueKind::kSequence)
+      throwUsage(what + ": expected a sequence, got a " + kindName(v.kind));
+    RtValue& r = values[static_cast<size_t>(inputPosition_[k])];
+    r.kind = v.kind;
+    r.seq = v.seq;
+    if (v.kind == ValueKind::kTensor) {
+      r.t = viewOf(v.tensor);
+      if (want == TypeClass::kTensor) checkInput(*inputs_[k], r.t, symbols);
+    }
+  }
+  for (size_t k = 0; k < inputs_.size(); ++k)
+    if (!given[k]) throwUsage("input '" + inputs_[k]->name() + "' is missing");
+  // Initializer-backed inputs not given keep their defaults.
+  const auto& all = executor_->graph().inputs();
+  for (size_t i = 0; i < all.size(); ++i)
+    if (all[i]->isInitializer() && values[i].kind == ValueKind::kTensor && values[i].t.dtype == ir::DataType::kUndefined)
+      values[i].t = viewOf(all[i]->initializer());
+#ifdef _OPENMP
+  omp_set_num_threads(threads_);
+#endif
+  auto outs = executor_->runValues(values);
+  std::vector<Value> result;
+  result.reserve(outs.size());
+  for (const RtValue& o : outs) {
+    if (o.kind == ValueKind::kTensor) result.push_back(Value::ofTensor(ownedCopy(o.t)));
+    else if (o.kind == ValueKind::kSequence) result.push_back(Value::ofSequence(o.seq));
+    else result.push_back(Value::none());
+  }
   return result;
 }
 

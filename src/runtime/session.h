@@ -24,6 +24,12 @@ struct NamedInput {
   const ir::Tensor* tensor;
 };
 
+// An input that may be a sequence or an optional (runtime/rt_value.h).
+struct NamedValue {
+  std::string name;
+  const Value* value;
+};
+
 class Session {
  public:
   // The model must outlive the session (weights are not copied). Throws kUnsupported naming the
@@ -39,12 +45,16 @@ class Session {
   // Runs and returns the outputs (copied, in graph output order). Throws kUsage for inputs that
   // do not match the model (unknown or missing name, dtype, rank, dim).
   std::vector<ir::Tensor> run(const std::vector<NamedInput>& inputs);
+  // The same for models whose inputs or outputs may be sequences or optionals: each input must
+  // match its declared kind (a tensor, a sequence, or for an optional any of them or none).
+  std::vector<Value> runValues(const std::vector<NamedValue>& inputs);
   // Lower-overhead form: inputs in inputs() order; returned views are valid until the next run.
   std::vector<const RtTensor*> runViews(const std::vector<const RtTensor*>& inputs);
   const BufferPool& pool() const { return executor_->pool(); }
   size_t numKernels() const { return executor_->numSteps(); }
 
  private:
+  size_t inputIndex(const std::string& name) const;
   void checkInput(const ir::Value& v, const RtTensor& t, std::map<std::string, int64_t>& symbols) const;
 
   std::unique_ptr<GraphExecutor> executor_;

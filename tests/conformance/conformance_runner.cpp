@@ -6,6 +6,8 @@
 //   effdl_conformance [--filter SUBSTRING] [--verbose] DIR...
 // Exit status: 0 when no case failed.
 #include <onnx/onnx_pb.h>
+// onnx_pb.h first: it defines ONNX_API, which the generated headers use.
+#include <onnx/onnx-data.pb.h>
 
 #include <algorithm>
 #include <cmath>
@@ -21,6 +23,7 @@
 #include "ir/onnx_import.h"
 #include "ir/proto_convert.h"
 #include "runtime/session.h"
+#include "runtime/value_types.h"
 
 namespace fs = std::filesystem;
 using namespace effdl;
@@ -44,8 +47,28 @@ std::string readAll(const fs::path& p) {
   return ss.str();
 }
 
-// Reads input_N.pb / output_N.pb (N sorted numerically). Non-tensor protos throw kUnsupported.
-std::vector<ir::Tensor> readSet(const fs::path& dir, const std::string& prefix) {
+ir::Tensor tensorFrom(onnx::TensorProto& t, const fs::path& p) {
+  ir::validateTensor(t, p.string());
+  if (t.has_data_location() && t.data_location() == onnx::TensorProto::EXTERNAL)
+    throwUnsupported(p.filename().string() + ": external data in test data");
+  return ir::tensorFromProto(t, nullptr);
+}
+
+std::shared_ptr<const runtime::Sequence> sequenceFrom(onnx::SequenceProto& sp, const fs::path& p) {
+  if (sp.elem_type() != onnx::SequenceProto::TENSOR && sp.elem_type() != onnx::SequenceProto::UNDEFINED)
+    throwUnsupported(p.filename().string() + ": a sequence of non-tensors");
+  auto s = std::make_shared<runtime::Sequence>();
+  for (auto& t : *sp.mutable_tensor_values()) {
+    s->items.push_back(tensorFrom(t, p));
+    s->elemType = s->items.back().dtype();
+  }
+  return s;
+}
+
+// Reads input_N.pb / output_N.pb (N sorted numerically) as the declared types say: TensorProto,
+// SequenceProto or OptionalProto (maps are not supported: kUnsupported).
+std::vector<runtime::Value> readSet(const fs::path& dir, const std::string& prefix,
+                                    const std::vector<const ir::Value*>& decl) {
   std::vector<std::pair<int, fs::path>> files;
   for (const auto& e : fs::directory_iterator(dir)) {
     std::string n = e.path().filename().string();
@@ -53,18 +76,33 @@ std::vector<ir::Tensor> readSet(const fs::path& dir, const std::string& prefix) 
       files.emplace_back(std::stoi(n.substr(prefix.size())), e.path());
   }
   std::sort(files.begin(), files.end());
-  std::vector<ir::Tensor> out;
+  std::vector<runtime::Value> out;
   for (const auto& [i, p] : files) {
-    onnx::TensorProto t;
+    const size_t k = static_cast<size_t>(i);
+    const runtime::TypeClass c = k < decl.size() ? runtime::classifyType(decl[k]->type()) : runtime::TypeClass::kTensor;
     std::string bytes = readAll(p);
+    if (c == runtime::TypeClass::kUnsupported) throwUnsupported(p.filename().string() + ": a map or nested value");
+    if (c == runtime::TypeClass::kSequence) {
+      onnx::SequenceProto sp;
+      if (!sp.ParseFromString(bytes)) throwInvalid(p.string() + ": not a SequenceProto");
+      out.push_back(runtime::Value::ofSequence(sequenceFrom(sp, p)));
+      continue;
+    }
+    if (c == runtime::TypeClass::kOptional) {
+      onnx::OptionalProto op;
+      if (!op.ParseFromString(bytes)) throwInvalid(p.string() + ": not an OptionalProto");
+      if (op.has_tensor_value()) out.push_back(runtime::Value::ofTensor(tensorFrom(*op.mutable_tensor_value(), p)));
+      else if (op.has_sequence_value()) out.push_back(runtime::Value::ofSequence(sequenceFrom(*op.mutable_sequence_value(), p)));
+      else if (op.elem_type() == onnx::OptionalProto::TENSOR || op.elem_type() == onnx::OptionalProto::SEQUENCE ||
+               op.elem_type() == onnx::OptionalProto::UNDEFINED)
+        out.push_back(runtime::Value::none());
+      else throwUnsupported(p.filename().string() + ": an optional of a map or nested value");
+      continue;
+    }
+    onnx::TensorProto t;
     if (!t.ParseFromString(bytes) || (t.dims_size() == 0 && t.data_type() == 0 && !bytes.empty()))
-      throwUnsupported(p.filename().string() + " is not a tensor (sequence/optional/map input)");
-    ir::validateTensor(t, p.string());
-    if (t.has_data_location() && t.data_location() == onnx::TensorProto::EXTERNAL)
-      throwUnsupported(p.filename().string() + ": external data in test data");
-    ir::Tensor tensor = ir::tensorFromProto(t, nullptr);
-    if (tensor.dtype() == ir::DataType::kString) throwUnsupported("string tensors");
-    out.push_back(std::move(tensor));
+      throwUnsupported(p.filename().string() + " is not a tensor (map input?)");
+    out.push_back(runtime::Value::ofTensor(tensorFrom(t, p)));
   }
   return out;
 }
@@ -125,6 +163,14 @@ bool compare(const ir::Tensor& got, const ir::Tensor& want, const Tolerance& tol
     return false;
   }
   switch (want.dtype()) {
+    case ir::DataType::kString:
+      for (size_t i = 0; i < want.strings().size(); ++i)
+        if (i >= got.strings().size() || got.strings()[i] != want.strings()[i]) {
+          why = "element " + std::to_string(i) + ": got '" + (i < got.strings().size() ? got.strings()[i] : "") +
+                "', expected '" + want.strings()[i] + "'";
+          return false;
+        }
+      return got.strings().size() == want.strings().size();
     case ir::DataType::kFloat: return closeAs<float>(got, want, tol, why);
     case ir::DataType::kDouble: return closeAs<double>(got, want, tol, why);
     case ir::DataType::kBfloat16: {
@@ -168,6 +214,34 @@ bool compare(const ir::Tensor& got, const ir::Tensor& want, const Tolerance& tol
   }
 }
 
+// Tensors as above; sequences item by item; an empty optional only matches an empty one.
+bool compareValues(const runtime::Value& got, const runtime::Value& want, const Tolerance& tol, std::string& why) {
+  if (got.kind != want.kind) {
+    why = std::string("a ") + runtime::kindName(got.kind) + ", expected a " + runtime::kindName(want.kind);
+    return false;
+  }
+  if (want.kind == runtime::ValueKind::kNone) return true;
+  if (want.kind == runtime::ValueKind::kTensor) {
+    ir::Tensor w = want.tensor;
+    // ONNX's test data stores bfloat16 tensors as uint16 (same bits): relabel them.
+    if (w.dtype() == ir::DataType::kUint16 && got.tensor.dtype() == ir::DataType::kBfloat16)
+      w = ir::Tensor::fromBytes(ir::DataType::kBfloat16, w.dims(), w.data(), w.nbytes());
+    return compare(got.tensor, w, tol, why);
+  }
+  const auto& g = got.seq->items;
+  const auto& w = want.seq->items;
+  if (g.size() != w.size()) {
+    why = "a sequence of " + std::to_string(g.size()) + ", expected " + std::to_string(w.size());
+    return false;
+  }
+  for (size_t i = 0; i < w.size(); ++i)
+    if (!compare(g[i], w[i], tol, why)) {
+      why = "item " + std::to_string(i) + ": " + why;
+      return false;
+    }
+  return true;
+}
+
 enum class Outcome { kPass, kFail, kSkip };
 
 // Cases whose test data contradicts their own model (ONNX 1.12), skipped with the reason.
@@ -192,21 +266,21 @@ Outcome runCase(const fs::path& caseDir, std::string& message) {
     runtime::Session session(*model, runtime::SessionOptions{1});
     for (const auto& e : fs::directory_iterator(caseDir)) {
       if (!e.is_directory() || e.path().filename().string().rfind("test_data_set_", 0) != 0) continue;
-      auto inputs = readSet(e.path(), "input_");
-      auto expected = readSet(e.path(), "output_");
-      std::vector<runtime::NamedInput> named;
       const auto& ins = session.inputs();
-      if (inputs.size() != ins.size()) {
-        // Test data may omit trailing optional inputs or feed initializer-backed ones.
-        if (inputs.size() < ins.size()) throwUnsupported("test data has fewer inputs than the model");
-      }
+      auto inputs = readSet(e.path(), "input_", ins);
+      auto expected = readSet(e.path(), "output_", session.outputs());
+      std::vector<runtime::NamedValue> named;
+      // Test data may omit trailing optional inputs or feed initializer-backed ones.
+      if (inputs.size() < ins.size()) throwUnsupported("test data has fewer inputs than the model");
       for (size_t i = 0; i < ins.size(); ++i) {
         // ONNX's test data stores bfloat16 tensors as uint16 (same bits): relabel them.
-        if (inputs[i].dtype() == ir::DataType::kUint16 && ins[i]->type().elemType == ir::DataType::kBfloat16)
-          inputs[i] = ir::Tensor::fromBytes(ir::DataType::kBfloat16, inputs[i].dims(), inputs[i].data(), inputs[i].nbytes());
+        ir::Tensor& t = inputs[i].tensor;
+        if (inputs[i].kind == runtime::ValueKind::kTensor && t.dtype() == ir::DataType::kUint16 &&
+            ins[i]->type().elemType == ir::DataType::kBfloat16)
+          t = ir::Tensor::fromBytes(ir::DataType::kBfloat16, t.dims(), t.data(), t.nbytes());
         named.push_back({ins[i]->name(), &inputs[i]});
       }
-      auto outputs = session.run(named);
+      auto outputs = session.runValues(named);
       if (outputs.size() < expected.size()) {
         message = "fewer outputs than expected";
         return Outcome::kFail;
@@ -216,10 +290,7 @@ Outcome runCase(const fs::path& caseDir, std::string& message) {
       if (it != tolerances().end()) tol = it->second;
       for (size_t i = 0; i < expected.size(); ++i) {
         std::string why;
-        if (expected[i].dtype() == ir::DataType::kUint16 && outputs[i].dtype() == ir::DataType::kBfloat16)
-          expected[i] = ir::Tensor::fromBytes(ir::DataType::kBfloat16, expected[i].dims(), expected[i].data(),
-                                              expected[i].nbytes());
-        if (!compare(outputs[i], expected[i], tol, why)) {
+        if (!compareValues(outputs[i], expected[i], tol, why)) {
           message = e.path().filename().string() + " output " + std::to_string(i) + ": " + why;
           return Outcome::kFail;
         }

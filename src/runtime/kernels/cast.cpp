@@ -1,5 +1,5 @@
-// Cast and CastLike between every numeric type, float16, bfloat16 and bool (string is not a
-// runtime type: refused when the session is built). Float → integer truncates toward zero, as
+// Cast and CastLike between every numeric type, float16, bfloat16, bool and string (string
+// conversions: string_cast.h). Float → integer truncates toward zero, as
 // ONNX Runtime; out-of-range values, where the spec leaves the result to the implementation,
 // saturate at the target's limits and NaN becomes 0, so no input reaches C++'s undefined
 // float-to-int conversion.
@@ -9,6 +9,7 @@
 #include "runtime/kernels/families.h"
 #include "runtime/kernels/shape_numeric.h"
 #include "runtime/kernels/shape_util.h"
+#include "runtime/kernels/string_cast.h"
 
 namespace effdl::runtime {
 namespace {
@@ -78,11 +79,14 @@ class CastKernel : public Kernel {
     ir::DataType to = to_;
     if (to == ir::DataType::kUndefined) to = requireInput(io, 1).dtype;  // CastLike
     if (to == x.dtype) {
+      if (to == ir::DataType::kString) return io.setOutputValue(0, io.inputValue(0));
       RtTensor& y = io.allocOutputInPlace(0, 0, to, x.dims);
       copyUnlessSame(y, x);
       return;
     }
+    if (to == ir::DataType::kString) return castToStrings(io, x, io.allocStringOutput(0, x.dims));
     RtTensor& y = io.allocOutput(0, to, x.dims);
+    if (x.dtype == ir::DataType::kString) return castFromStrings(io, x, y);
     castBuffer(io, x, y);
   }
 
@@ -103,14 +107,7 @@ ir::DataType dtypeFromName(const std::string& s) {
   return ir::DataType::kUndefined;
 }
 
-void refuseStringInput(const KernelBuildContext& ctx, size_t i) {
-  const ir::Value* v = ctx.input(i);
-  if (v && v->type().kind == ir::ValueType::Kind::kTensor && v->type().elemType == ir::DataType::kString)
-    ctx.unsupported("string tensors are not supported by effdl's runtime");
-}
-
 std::unique_ptr<Kernel> makeCast(const KernelBuildContext& ctx) {
-  refuseStringInput(ctx, 0);
   const ir::Attribute* a = ctx.node.attr("to");
   if (!a) ctx.invalid("the to attribute is missing");
   ir::DataType to = ir::DataType::kUndefined;
@@ -121,15 +118,11 @@ std::unique_ptr<Kernel> makeCast(const KernelBuildContext& ctx) {
     to = static_cast<ir::DataType>(a->i);
   }
   if (to == ir::DataType::kUndefined) ctx.invalid("the to attribute is not a known type");
-  if (to == ir::DataType::kString)
-    ctx.unsupported("cast to string: string tensors are not supported by effdl's runtime");
-  if (!isCastable(to)) ctx.unsupported("cast to " + std::string(ir::dtypeName(to)));
+  if (to != ir::DataType::kString && !isCastable(to)) ctx.unsupported("cast to " + std::string(ir::dtypeName(to)));
   return std::make_unique<CastKernel>(to);
 }
 
-std::unique_ptr<Kernel> makeCastLike(const KernelBuildContext& ctx) {
-  refuseStringInput(ctx, 0);
-  refuseStringInput(ctx, 1);
+std::unique_ptr<Kernel> makeCastLike(const KernelBuildContext&) {
   return std::make_unique<CastKernel>(ir::DataType::kUndefined);
 }
 

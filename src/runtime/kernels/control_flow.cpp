@@ -42,6 +42,35 @@ struct Body {
     for (size_t k : captureIndex) caps.push_back(io.implicitInput(k));
     return executor->run(inputs, caps);
   }
+  // For bodies that may carry sequences or optionals (If, Loop).
+  std::vector<RtValue> runValues(KernelIo& io, const std::vector<RtValue>& inputs) {
+    std::vector<RtValue> caps;
+    caps.reserve(captureIndex.size());
+    for (size_t k : captureIndex) caps.push_back(io.implicitInputValue(k));
+    return executor->runValues(inputs, caps);
+  }
+};
+
+// A loop-carried value copied out of the body's buffers (they are reused by the next iteration).
+struct OwnedValue {
+  RtValue view;
+  std::vector<uint8_t> bytes;
+  std::vector<std::string> strings;
+  void assign(const RtValue& v) {
+    view.kind = v.kind;
+    view.seq = v.seq;
+    view.t = RtTensor{};
+    if (v.kind != ValueKind::kTensor) return;
+    const RtTensor& t = v.t;
+    if (t.dtype == ir::DataType::kString) {
+      const auto* src = t.as<std::string>();
+      strings.assign(src, src + t.numel());
+      view.t = RtTensor{t.dtype, t.dims, strings.data(), 0};
+      return;
+    }
+    bytes.assign(static_cast<const uint8_t*>(t.data), static_cast<const uint8_t*>(t.data) + t.nbytes);
+    view.t = RtTensor{t.dtype, t.dims, bytes.data(), t.nbytes};
+  }
 };
 
 void copyOut(KernelIo& io, size_t i, const RtTensor& t) {
@@ -66,9 +95,10 @@ class IfKernel : public Kernel {
     if (!cond || cond->numel() != 1 || cond->dtype != ir::DataType::kBool)
       throwRunError(io, "the condition must be a single bool");
     Body& b = *static_cast<const uint8_t*>(cond->data) ? *then_ : *else_;
-    auto outs = b.run(io, {});
+    auto outs = b.runValues(io, {});
     if (outs.size() != io.numOutputs()) throwRunError(io, "the branch has a different number of outputs than the node");
-    for (size_t i = 0; i < outs.size(); ++i) copyOut(io, i, *outs[i]);
+    for (size_t i = 0; i < outs.size(); ++i)
+      if (io.hasOutput(i)) io.setOutputValue(i, outs[i]);
   }
 
  private:
@@ -97,12 +127,8 @@ class LoopKernel : public Kernel {
       if (c->numel() != 1 || c->dtype != ir::DataType::kBool) throwRunError(io, "cond must be one bool");
       cond = *static_cast<const uint8_t*>(c->data) != 0;
     }
-    std::vector<Owned> carried(numCarried_);
-    for (size_t k = 0; k < numCarried_; ++k) {
-      const RtTensor* v = io.input(2 + k);
-      if (!v) throwRunError(io, "loop-carried input " + std::to_string(k) + " is missing");
-      carried[k].assign(*v);
-    }
+    std::vector<OwnedValue> carried(numCarried_);
+    for (size_t k = 0; k < numCarried_; ++k) carried[k].assign(io.inputValue(2 + k));
     std::vector<std::vector<uint8_t>> scans(numScan_);
     std::vector<RtTensor> scanShape(numScan_);
     int64_t trips = 0;
@@ -113,15 +139,18 @@ class LoopKernel : public Kernel {
     for (; trips < maxTrips && cond; ++trips) {
       iter = trips;
       condByte = 1;
-      std::vector<const RtTensor*> inputs{&iterT, &condT};
-      for (auto& c : carried) inputs.push_back(&c.view);
-      auto outs = body_->run(io, inputs);
-      const RtTensor& condOut = *outs[0];
-      if (condOut.numel() != 1 || condOut.dtype != ir::DataType::kBool) throwRunError(io, "the body's cond output must be one bool");
+      std::vector<RtValue> inputs{RtValue{ValueKind::kTensor, iterT, nullptr}, RtValue{ValueKind::kTensor, condT, nullptr}};
+      for (auto& c : carried) inputs.push_back(c.view);
+      auto outs = body_->runValues(io, inputs);
+      const RtTensor& condOut = outs[0].t;
+      if (outs[0].kind != ValueKind::kTensor || condOut.numel() != 1 || condOut.dtype != ir::DataType::kBool)
+        throwRunError(io, "the body's cond output must be one bool");
       cond = *static_cast<const uint8_t*>(condOut.data) != 0;
-      for (size_t k = 0; k < numCarried_; ++k) carried[k].assign(*outs[1 + k]);
+      for (size_t k = 0; k < numCarried_; ++k) carried[k].assign(outs[1 + k]);
       for (size_t s = 0; s < numScan_; ++s) {
-        const RtTensor& t = *outs[1 + numCarried_ + s];
+        if (outs[1 + numCarried_ + s].kind != ValueKind::kTensor || outs[1 + numCarried_ + s].t.dtype == ir::DataType::kString)
+          throwUnsupported(io.describe() + ": scan output " + std::to_string(s) + " is not a numeric tensor");
+        const RtTensor& t = outs[1 + numCarried_ + s].t;
         if (trips == 0) scanShape[s] = RtTensor{t.dtype, t.dims, nullptr, t.nbytes};
         else if (t.dims != scanShape[s].dims || t.dtype != scanShape[s].dtype)
           throwRunError(io, "scan output " + std::to_string(s) + " changes shape between iterations");
@@ -132,7 +161,8 @@ class LoopKernel : public Kernel {
         scans[s].insert(scans[s].end(), p, p + t.nbytes);
       }
     }
-    for (size_t k = 0; k < numCarried_; ++k) copyOut(io, k, carried[k].view);
+    for (size_t k = 0; k < numCarried_; ++k)
+      if (io.hasOutput(k)) io.setOutputValue(k, carried[k].view);
     for (size_t s = 0; s < numScan_; ++s) {
       if (!io.hasOutput(numCarried_ + s)) continue;
       Shape dims{trips};
@@ -363,9 +393,54 @@ class ScanKernel : public Kernel {
   std::vector<int64_t> inDir_, inAxis_, outDir_, outAxis_;
 };
 
+// SequenceMap (opset 17): the body runs once per item of the input sequence; additional inputs
+// that are sequences give their i-th item, tensors are passed whole. Each body output is
+// collected into an output sequence.
+class SequenceMapKernel : public Kernel {
+ public:
+  explicit SequenceMapKernel(const KernelBuildContext& ctx) {
+    const ir::Attribute* b = ctx.node.attr("body");
+    if (!b || !b->g) ctx.invalid("SequenceMap needs a body graph");
+    if (b->g->inputs().size() != ctx.numInputs()) ctx.invalid("the body's inputs do not match the node's");
+    if (b->g->outputs().size() != ctx.node.numOutputs()) ctx.invalid("the body's outputs do not match the node's");
+    body_ = std::make_unique<Body>(ctx, *modelOf(ctx), *b->g);
+  }
+  void run(KernelIo& io) override {
+    std::vector<RtValue> ins(io.numInputs());
+    for (size_t j = 0; j < ins.size(); ++j) ins[j] = io.inputValue(j);
+    if (ins.empty() || ins[0].kind != ValueKind::kSequence) throwRunError(io, "input 0 must be a sequence");
+    const size_t n = ins[0].seq->items.size();
+    for (size_t j = 1; j < ins.size(); ++j) {
+      if (ins[j].kind == ValueKind::kNone) throwRunError(io, "input " + std::to_string(j) + " is missing");
+      if (ins[j].kind == ValueKind::kSequence && ins[j].seq->items.size() != n)
+        throwRunError(io, "input " + std::to_string(j) + " is a sequence of a different length");
+    }
+    std::vector<std::shared_ptr<Sequence>> outs(io.numOutputs());
+    for (auto& o : outs) o = std::make_shared<Sequence>();
+    std::vector<RtValue> args(ins.size());
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t j = 0; j < ins.size(); ++j)
+        args[j] = ins[j].kind == ValueKind::kSequence ? RtValue{ValueKind::kTensor, viewOf(ins[j].seq->items[i]), nullptr}
+                                                      : ins[j];
+      auto res = body_->runValues(io, args);
+      for (size_t k = 0; k < outs.size(); ++k) {
+        if (res[k].kind != ValueKind::kTensor) throwUnsupported(io.describe() + ": body output " + std::to_string(k) + " is not a tensor");
+        outs[k]->elemType = res[k].t.dtype;
+        outs[k]->items.push_back(ownedCopy(res[k].t));
+      }
+    }
+    for (size_t k = 0; k < outs.size(); ++k)
+      if (io.hasOutput(k)) io.setOutputValue(k, RtValue{ValueKind::kSequence, {}, outs[k]});
+  }
+
+ private:
+  std::unique_ptr<Body> body_;
+};
+
 }  // namespace
 
 void registerControlFlowKernels(KernelRegistry& r) {
+  r.add(KernelEntry{"", "SequenceMap", 17, 1000, [](const KernelBuildContext& c) { return std::make_unique<SequenceMapKernel>(c); }});
   r.add(KernelEntry{"", "If", 1, 1000, [](const KernelBuildContext& c) { return std::make_unique<IfKernel>(c); }});
   r.add(KernelEntry{"", "Loop", 1, 1000, [](const KernelBuildContext& c) { return std::make_unique<LoopKernel>(c); }});
   r.add(KernelEntry{"", "Scan", 8, 1000, [](const KernelBuildContext& c) { return std::make_unique<ScanKernel>(c); }});

@@ -27,6 +27,10 @@ void registerConvMatMulKernels(KernelRegistry& r);  // kernels/conv.cpp, kernels
 void registerRecurrentKernels(KernelRegistry& r);
 void registerQuantizeKernels(KernelRegistry& r);    // kernels/quantize.cpp
 void registerQLinearKernels(KernelRegistry& r);     // kernels/qlinear.cpp
+void registerSequenceKernels(KernelRegistry& r);    // kernels/sequence.cpp (SequenceMap: control_flow.cpp)
+void registerOptionalKernels(KernelRegistry& r);
+void registerStringKernels(KernelRegistry& r);      // kernels/string_normalizer.cpp
+void registerGradientKernels(KernelRegistry& r);    // ai.onnx.preview.training Gradient
 
 inline std::vector<RegisterFamily> kernelFamilies() {
   return {
@@ -48,6 +52,10 @@ inline std::vector<RegisterFamily> kernelFamilies() {
       registerRecurrentKernels,
       registerQuantizeKernels,
       registerQLinearKernels,
+      registerSequenceKernels,
+      registerOptionalKernels,
+      registerStringKernels,
+      registerGradientKernels,
   };
 }
 

@@ -11,8 +11,11 @@ namespace {
 class IdentityKernel : public Kernel {
  public:
   void run(KernelIo& io) override {
+    // Identity also passes sequences and optionals (opset 14, 16) and string tensors through.
+    if (io.inputKind(0) != ValueKind::kTensor) return io.setOutputValue(0, io.inputValue(0));
     const RtTensor* x = io.input(0);
     if (!x) throwRunError(io, "input 0 is missing");
+    if (x->dtype == ir::DataType::kString) return io.setOutputValue(0, io.inputValue(0));
     RtTensor& y = io.allocOutputInPlace(0, 0, x->dtype, x->dims);
     if (y.data != x->data && x->nbytes) std::memcpy(y.data, x->data, x->nbytes);
     if (io.numOutputs() > 1 && io.hasOutput(1)) {  // Dropout's mask: nothing dropped

@@ -5,15 +5,6 @@
 
 namespace effdl::runtime {
 
-RtTensor viewOf(const ir::Tensor& t) {
-  RtTensor r;
-  r.dtype = t.dtype();
-  r.dims = t.dims();
-  r.data = const_cast<uint8_t*>(t.data());
-  r.nbytes = t.nbytes();
-  return r;
-}
-
 std::vector<int32_t> readZeroPoints(const std::string& describe, const RtTensor& t, const char* what) {
   const int64_t n = t.numel();
   std::vector<int32_t> v(static_cast<size_t>(n));

@@ -12,6 +12,7 @@
 
 #include "ir/tensor.h"
 #include "runtime/rt_tensor.h"
+#include "runtime/rt_value.h"
 
 namespace effdl::runtime {
 
@@ -44,8 +45,7 @@ struct AxisParams {
   size_t count() const { return scale.size(); }
 };
 
-// A runtime view of a weight (no copy).
-RtTensor viewOf(const ir::Tensor& t);
+// viewOf (a runtime view of a weight, no copy) is in runtime/rt_value.h.
 
 // Reads a u8/s8/s32 tensor as int32 values; `what` names it in errors (prefixed by `describe`).
 std::vector<int32_t> readZeroPoints(const std::string& describe, const RtTensor& t, const char* what);

@@ -98,7 +98,15 @@ PassInfo quantizeInfo() {
         {}},
        {"exclude-nodes", OptionType::kStringList, "", "node names kept float", {}},
        {"exclude-op-types", OptionType::kStringList, "", "op types kept float", {}},
-       {"auto-exclude", OptionType::kInt, "0", "static: keep the K layers with the worst SQNR float", {}}},
+       {"auto-exclude", OptionType::kInt, "0", "static: keep the K layers with the worst SQNR float", {}},
+       {"latency-guard", OptionType::kBool, "false",
+        "static: time each quantized layer int8 vs float in effdl's runtime; keep float where int8 is not faster "
+        "(timing-dependent: decisions go to the report and metadata)",
+        {}},
+       {"latency-guard-margin", OptionType::kFloat, "0.05",
+        "static, latency guard: int8 stays only when at least this fraction faster than float", {}},
+       {"latency-guard-decisions", OptionType::kString, "",
+        "static: replay the latency-guard decisions of an earlier run's JSON report (same bytes, no timing)", {}}},
       [](const PassOptions& p) {
         quant::QuantizeOptions o;
         o.mode = p.getString("mode");
@@ -120,6 +128,13 @@ PassInfo quantizeInfo() {
         if (o.autoExclude < 0) throwUsage("quantize: auto-exclude must be >= 0");
         for (auto& s : p.getList("exclude-nodes")) o.excludeNodes.insert(s);
         for (auto& s : p.getList("exclude-op-types")) o.excludeOpTypes.insert(s);
+        o.latencyGuard = p.getBool("latency-guard");
+        o.guardMargin = p.getFloat("latency-guard-margin");
+        if (!(o.guardMargin >= 0.0 && o.guardMargin < 1.0))
+          throwUsage("quantize: latency-guard-margin must be in [0, 1), got " + p.getString("latency-guard-margin"));
+        o.guardDecisions = p.getString("latency-guard-decisions");
+        if ((o.latencyGuard || !o.guardDecisions.empty()) && o.mode != "static")
+          throwUsage("quantize: the latency guard applies to --quantize static (got mode " + o.mode + ")");
         return std::make_unique<Quantize>(std::move(o));
       }};
   info.cliFlag = "quantize";

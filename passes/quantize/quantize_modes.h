@@ -6,6 +6,7 @@
 
 #include "ir/graph.h"
 #include "passes/pass.h"
+#include "passes/quantize/latency_guard.h"
 
 namespace effdl::passes::quant {
 
@@ -22,6 +23,12 @@ struct QuantizeOptions {
   int64_t blockSize = 0;
   int64_t autoExclude = 0;
   std::set<std::string> excludeNodes, excludeOpTypes;
+  // static: time each quantized layer int8 vs float and keep float where int8 is not
+  // `guardMargin` faster; or replay the decisions of an earlier run's JSON report.
+  bool latencyGuard = false;
+  double guardMargin = 0.05;
+  std::string guardDecisions;
+  LayerTimer guardTimer;  // empty: medianTiming (tests inject their own)
 };
 
 // Which nodes the user left eligible (--quantize-exclude-nodes, -exclude-op-types, -keep-io-float).

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -23,6 +24,7 @@
 #include "ir/onnx_export.h"
 #include "ir/onnx_import.h"
 #include "passes/common/activation_tap.h"
+#include "passes/quantize/latency_guard.h"
 #include "passes/quantize/quant_math.h"
 #include "passes/quantize/quantize_modes.h"
 #include "passes/quantize/range_observer.h"
@@ -100,9 +102,9 @@ struct Plan {
   }
 };
 
-// `forceFloat`: output names of layers --quantize-auto-exclude keeps float.
+// `forceFloat`: output names of layers kept float -> the option that says so (auto-exclude, latency guard).
 Plan makePlan(ir::Graph& g, const QuantizeOptions& o, const NodeFilter& f, PassResult& r,
-              const std::set<std::string>& forceFloat) {
+              const std::map<std::string, std::string>& forceFloat) {
   Plan p;
   for (ir::Node* n : g.nodes()) {
     if (!isDefaultDomain(*n) || !isCore(n->opType())) continue;
@@ -120,7 +122,7 @@ Plan makePlan(ir::Graph& g, const QuantizeOptions& o, const NodeFilter& f, PassR
     }
     if (!f.eligible(*n, r)) continue;
     if (n->output(0) && forceFloat.count(n->output(0)->name())) {
-      r.count("layers kept float (--quantize-auto-exclude)");
+      r.count("layers kept float (" + forceFloat.at(n->output(0)->name()) + ")");
       continue;
     }
     p.cores.push_back(n);
@@ -172,7 +174,10 @@ Plan makePlan(ir::Graph& g, const QuantizeOptions& o, const NodeFilter& f, PassR
 
 using ParamMap = std::map<std::string, ActParams>;  // by the quantized tensor's name
 
-ParamMap calibrate(ir::Model& model, const Plan& plan, const QuantizeOptions& o, PassContext& ctx) {
+// `shapes` (when given): the shape of every planned tensor on the last sample, for the latency
+// guard's one-layer models; tensors that only keep another's scale are tapped for it too.
+ParamMap calibrate(ir::Model& model, const Plan& plan, const QuantizeOptions& o, PassContext& ctx,
+                   std::map<std::string, std::vector<int64_t>>* shapes) {
   std::vector<std::string> taps, keys;
   for (const ir::Value* v : plan.tensors) {
     if (plan.sameScaleAs.count(v)) continue;
@@ -180,17 +185,26 @@ ParamMap calibrate(ir::Model& model, const Plan& plan, const QuantizeOptions& o,
     taps.push_back(fold != plan.folds.end() ? fold->second->output(0)->name() : v->name());
     keys.push_back(v->name());
   }
-  std::vector<RangeObserver> observers(taps.size(), RangeObserver(o.calibMethod != CalibMethod::kMinMax));
+  const size_t observed = taps.size();
+  if (shapes)
+    for (const ir::Value* v : plan.tensors)
+      if (plan.sameScaleAs.count(v)) {
+        taps.push_back(v->name());
+        keys.push_back(v->name());
+      }
+  std::vector<RangeObserver> observers(observed, RangeObserver(o.calibMethod != CalibMethod::kMinMax));
   if (!taps.empty()) {
     TapOptions topt;
     topt.threads = ctx.threads;
     forEachActivation(model, taps, *ctx.calib, topt, [&](size_t, const std::vector<const ir::Tensor*>& ts) {
-      for (size_t i = 0; i < ts.size(); ++i)
+      for (size_t i = 0; i < observed; ++i)
         if (ts[i]->dtype() == ir::DataType::kFloat) observers[i].observe(ts[i]->values<float>());
+      if (shapes)
+        for (size_t i = 0; i < ts.size(); ++i) (*shapes)[taps[i]] = (*shapes)[keys[i]] = ts[i]->dims();
     });
   }
   ParamMap params;
-  for (size_t i = 0; i < taps.size(); ++i) {
+  for (size_t i = 0; i < observed; ++i) {
     auto [lo, hi] = observers[i].range(o.calibMethod, o.percentile);
     ActParams ap = activationParams(lo, hi, o.activationU8);
     params[keys[i]] = ap;
@@ -199,6 +213,26 @@ ParamMap calibrate(ir::Model& model, const Plan& plan, const QuantizeOptions& o,
                std::to_string(ap.scale) + " zero point " + std::to_string(ap.zeroPoint));
   }
   return params;
+}
+
+// The parameters of every tensor `plan` quantizes, by name: data-movement outputs take their
+// source's, and a folded Relu/Clip's output its producer's (the names a one-layer model sees).
+ParamMap resolvedParams(const Plan& plan, const ParamMap& byName) {
+  ParamMap out;
+  for (const ir::Value* v : plan.tensors) {
+    auto it = plan.sameScaleAs.find(v);
+    const ir::Value* src = it != plan.sameScaleAs.end() ? it->second : v;
+    // Chains (MaxPool -> Flatten) resolve in order: the source was assigned before.
+    if (out.count(src->name()))
+      out[v->name()] = out.at(src->name());
+    else if (byName.count(src->name()))
+      out[v->name()] = byName.at(src->name());
+    else
+      out[v->name()] = ActParams{};
+  }
+  for (const auto& [y, act] : plan.folds)
+    if (out.count(y->name())) out[act->output(0)->name()] = out.at(y->name());
+  return out;
 }
 
 // Fake quantization in float ops, for the simulated model: (Clip(Round(x / s) + z, lo, hi) - z) * s.
@@ -223,18 +257,8 @@ ir::Value* fakeQuant(ir::Graph& g, ir::Value* v, const ActParams& ap, bool u8, i
 void rewrite(ir::Graph& g, const Plan& plan, const ParamMap& byName, const QuantizeOptions& o, const NodeFilter& f,
              PassResult& r, bool simulate) {
   std::map<const ir::Value*, ActParams> params;
-  for (const ir::Value* v : plan.tensors) {
-    auto it = plan.sameScaleAs.find(v);
-    const ir::Value* src = it != plan.sameScaleAs.end() ? it->second : v;
-    // Chains (MaxPool -> Flatten) resolve in order: the source was assigned before.
-    auto known = params.find(src);
-    if (known != params.end())
-      params[v] = known->second;
-    else if (byName.count(src->name()))
-      params[v] = byName.at(src->name());
-    else
-      params[v] = ActParams{};
-  }
+  const ParamMap resolved = resolvedParams(plan, byName);
+  for (const ir::Value* v : plan.tensors) params[v] = resolved.at(v->name());
   // The scale of each core op's quantized input, read before the edits below.
   std::map<const ir::Node*, float> inputScale;
   for (ir::Node* n : plan.cores) {
@@ -401,6 +425,96 @@ std::vector<LayerError> layerErrors(const ir::Model& model, const QuantizeOption
   return kept;
 }
 
+
+std::string layerName(const ir::Node& n) { return n.name().empty() ? n.output(0)->name() : n.name(); }
+
+// --quantize-latency-guard: decides, per planned core layer, whether int8 stays (timed in one-layer
+// models, or replayed from an earlier report), records the decisions in the report and the model's
+// metadata, and returns the output names of the layers to keep float.
+std::set<std::string> latencyGuard(ir::Model& model, const Plan& plan, const ParamMap& params,
+                                   const std::map<std::string, std::vector<int64_t>>& shapes,
+                                   const QuantizeOptions& o, PassContext& ctx, PassResult& r) {
+  std::vector<GuardLayer> layers;
+  for (const ir::Node* n : plan.cores) {
+    auto fold = plan.folds.find(n->output(0));
+    layers.push_back({layerName(*n), n, fold != plan.folds.end() ? fold->second : nullptr});
+  }
+  std::vector<GuardDecision> decisions;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (!o.guardDecisions.empty()) {
+    const std::map<std::string, bool> replay = readGuardDecisions(o.guardDecisions);
+    for (const GuardLayer& l : layers) {
+      auto it = replay.find(l.name);
+      if (it == replay.end())
+        throwUsage("quantize: " + o.guardDecisions + " has no latency-guard decision for layer '" + l.name +
+                   "' (made for another model or other flags?)");
+      decisions.push_back({l.name, nan, nan, it->second});
+    }
+  } else {
+    // The int8 twin of a one-layer model is quantized as the whole model is, with its ranges.
+    const ParamMap resolved = resolvedParams(plan, params);
+    QuantizeOptions lo = o;
+    lo.keepIoFloat = false;
+    lo.excludeNodes.clear();
+    lo.excludeOpTypes.clear();
+    auto quantizeLayer = [&](ir::Model& m) {
+      NodeFilter lf(lo);
+      PassResult scratch;
+      Plan lp = makePlan(*m.graph, lo, lf, scratch, {});
+      if (lp.cores.size() != 1) throwInternal("latency guard: one-layer model of '" + m.graph->name() + "' not quantized");
+      rewrite(*m.graph, lp, resolved, lo, lf, scratch, /*simulate=*/false);
+    };
+    GuardOptions go;
+    go.margin = o.guardMargin;
+    go.threads = ctx.threads;
+    go.timer = o.guardTimer;
+    decisions = timeLayers(model, layers, shapes, quantizeLayer, go);
+  }
+  std::set<std::string> revert;
+  std::string list;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const GuardDecision& d = decisions[i];
+    if (!d.revert) continue;
+    revert.insert(layers[i].core->output(0)->name());
+    char buf[96] = "";
+    if (!std::isnan(d.int8Ms)) std::snprintf(buf, sizeof buf, " (int8 %.3g ms vs fp32 %.3g ms)", d.int8Ms, d.fp32Ms);
+    list += (list.empty() ? "" : ", ") + d.layer + buf;
+  }
+  char margin[32];
+  std::snprintf(margin, sizeof margin, "%g%%", 100.0 * o.guardMargin);
+  if (!o.guardDecisions.empty())
+    r.notes.push_back("latency guard: decisions replayed from " + o.guardDecisions + "; kept float " +
+                      std::to_string(revert.size()) + " of " + std::to_string(layers.size()) + " layers" +
+                      (list.empty() ? "" : ": " + list));
+  else
+    r.notes.push_back("latency guard: timed " + std::to_string(layers.size()) +
+                      " layers int8 vs float in effdl's runtime (one-layer models, calibrated shapes, " +
+                      (ctx.threads > 0 ? std::to_string(ctx.threads) + " thread(s)" : std::string("all cores")) +
+                      "); kept float " +
+                      std::to_string(revert.size()) + " where int8 was not at least " + margin + " faster" +
+                      (list.empty() ? "" : ": " + list) +
+                      ". Timings vary between runs: replay these decisions with "
+                      "--quantize-latency-guard-decisions REPORT.json");
+  model.setMetadata("effdl.quantize.latency_guard", guardMetadata(decisions));
+  // Report columns: fp32/int8 median ms (NaN when replayed) and 1 for layers kept float.
+  std::map<std::string, size_t> row;
+  for (size_t i = 0; i < r.layers.size(); ++i) row[r.layers[i].first] = i;
+  const size_t width = r.layerColumns.size();
+  for (const char* c : {"fp32_ms", "int8_ms", "reverted"}) r.layerColumns.push_back(c);
+  for (auto& l : r.layers) l.second.resize(width + 3, nan);
+  for (const GuardDecision& d : decisions) {
+    if (!row.count(d.layer)) {
+      row[d.layer] = r.layers.size();
+      r.layers.push_back({d.layer, std::vector<double>(width + 3, nan)});
+    }
+    auto& v = r.layers[row[d.layer]].second;
+    v[width] = d.fp32Ms;
+    v[width + 1] = d.int8Ms;
+    v[width + 2] = d.revert ? 1.0 : 0.0;
+  }
+  return revert;
+}
+
 }  // namespace
 
 PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f, PassContext& ctx) {
@@ -412,10 +526,14 @@ PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const Node
   ir::Graph& g = *model.graph;
   PassResult planNotes;
   Plan plan = makePlan(g, o, f, planNotes, {});
-  const ParamMap params = calibrate(model, plan, o, ctx);
+  const bool guard = o.latencyGuard || !o.guardDecisions.empty();
+  std::map<std::string, std::vector<int64_t>> shapes;
+  const ParamMap params = calibrate(model, plan, o, ctx, guard && o.guardDecisions.empty() ? &shapes : nullptr);
+  // A plan that keeps layers float may quantize a Relu's output that this plan folded: by name.
+  const ParamMap allParams = resolvedParams(plan, params);
 
   // Per-layer error of the quantized model against the float one (a simulated copy, in float ops).
-  std::set<std::string> worst;
+  std::map<std::string, std::string> worst;  // output name -> why kept float
   std::vector<LayerError> errors = layerErrors(model, o, f, params, ctx, r);
   if (!errors.empty()) {
     r.layerColumns = {"sqnr_db"};
@@ -430,15 +548,24 @@ PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const Node
       list += (i ? ", " : "") + sorted[i].layer + " " + buf + " dB";
     }
     r.notes.push_back("static: least accurate layers (SQNR vs float): " + list);
-    for (size_t i = 0; i < sorted.size() && i < static_cast<size_t>(o.autoExclude); ++i) worst.insert(sorted[i].output);
+    for (size_t i = 0; i < sorted.size() && i < static_cast<size_t>(o.autoExclude); ++i)
+      worst[sorted[i].output] = "--quantize-auto-exclude";
   }
   PassResult planResult;
   if (!worst.empty())
     plan = makePlan(g, o, f, planResult, worst);
   else
     planResult = planNotes;
+  if (guard) {
+    std::set<std::string> reverted = latencyGuard(model, plan, params, shapes, o, ctx, r);
+    if (!reverted.empty()) {
+      for (const std::string& y : reverted) worst[y] = "--quantize-latency-guard";
+      planResult = PassResult{};
+      plan = makePlan(g, o, f, planResult, worst);
+    }
+  }
   r.merge(planResult);
-  rewrite(g, plan, params, o, f, r, /*simulate=*/false);
+  rewrite(g, plan, allParams, o, f, r, /*simulate=*/false);
   r.changed = !r.counters.empty();
   r.notes.push_back("static: calibrated on " + ctx.calib->describe() + " (" +
                     (o.calibMethod == CalibMethod::kMinMax    ? "minmax"

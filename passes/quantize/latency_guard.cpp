@@ -1,0 +1,206 @@
+// Per-layer int8-vs-float timing for --quantize-latency-guard, and the record of its decisions.
+#include "passes/quantize/latency_guard.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "runtime/session.h"
+
+namespace effdl::passes::quant {
+namespace {
+
+// Conv/Gemm/MatMul/Relu/Clip carry no subgraph attributes; copy the plain fields.
+ir::Attribute copyAttribute(const ir::Attribute& a) {
+  ir::Attribute c;
+  c.name = a.name;
+  c.type = a.type;
+  c.refAttrName = a.refAttrName;
+  c.docString = a.docString;
+  c.f = a.f;
+  c.i = a.i;
+  c.s = a.s;
+  c.t = a.t;
+  c.floats = a.floats;
+  c.ints = a.ints;
+  c.strings = a.strings;
+  c.tensors = a.tensors;
+  c.opaque = a.opaque;
+  return c;
+}
+
+// Copies `n` into `g`: constant inputs as initializers (views on the same storage), activation
+// inputs as graph inputs of their calibrated shape, outputs under the same names.
+ir::Node* copyNode(ir::Graph& g, const ir::Node& n, const std::map<std::string, std::vector<int64_t>>& shapes,
+                   const std::string& layer) {
+  std::vector<ir::Value*> ins;
+  for (const ir::Value* v : n.inputs()) {
+    if (!v) {
+      ins.push_back(nullptr);
+    } else if (ir::Value* known = g.findValue(v->name())) {
+      ins.push_back(known);
+    } else if (v->isConstant()) {
+      ins.push_back(g.addInitializer(v->name(), v->initializer()));
+    } else {
+      auto s = shapes.find(v->name());
+      if (s == shapes.end()) throwInternal("latency guard: no calibrated shape for '" + v->name() + "' of " + layer);
+      std::vector<ir::Dim> dims;
+      for (int64_t d : s->second) dims.push_back(ir::Dim::known(d));
+      ins.push_back(g.addInput(v->name(), ir::ValueType::tensor(v->type().elemType, dims)));
+    }
+  }
+  std::vector<std::string> outs;
+  for (const ir::Value* v : n.outputs()) outs.push_back(v ? v->name() : "");
+  ir::Node* c = g.createNode(n.opType(), ins, outs, nullptr, n.domain());
+  c->setName(n.name());
+  for (const ir::Attribute& a : n.attributes()) c->setAttr(copyAttribute(a));
+  return c;
+}
+
+// The float one-layer model: inputs -> core [-> folded Relu/Clip] -> Identity -> output. The
+// Identity keeps the layer's own output off the graph outputs, so its quantization (and fold)
+// is planned as in the whole model.
+std::unique_ptr<ir::Model> layerModel(const ir::Model& model, const GuardLayer& l,
+                                      const std::map<std::string, std::vector<int64_t>>& shapes) {
+  auto m = std::make_unique<ir::Model>();
+  m->irVersion = model.irVersion;
+  m->opsets = model.opsets;
+  ir::Graph& g = *m->graph;
+  g.setName("latency_guard_" + l.name);
+  ir::Node* last = copyNode(g, *l.core, shapes, l.name);
+  if (l.folded) last = copyNode(g, *l.folded, shapes, l.name);
+  ir::Node* id = g.createNode("Identity", {last->output(0)}, {"latency_guard_out"});
+  ir::ValueType t;
+  t.kind = ir::ValueType::Kind::kTensor;
+  t.elemType = l.core->output(0)->type().elemType;
+  id->output(0)->setType(t);
+  g.addOutput(id->output(0));
+  return m;
+}
+
+// Seeded uniform [-1, 1) inputs: the values do not change the kernels' speed.
+std::vector<ir::Tensor> layerInputs(const ir::Model& m) {
+  std::mt19937 rng(12345);
+  std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  std::vector<ir::Tensor> out;
+  for (const ir::Value* v : m.graph->inputs()) {
+    auto dims = *v->type().staticShape();
+    int64_t n = 1;
+    for (int64_t d : dims) n *= d;
+    std::vector<float> x(static_cast<size_t>(n));
+    for (float& f : x) f = u(rng);
+    out.push_back(ir::Tensor::fromVector(ir::DataType::kFloat, dims, x));
+  }
+  return out;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+}  // namespace
+
+LayerTiming medianTiming(const std::string&, const std::function<void()>& runFp32,
+                         const std::function<void()>& runInt8) {
+  // Interleaved, so a burst of load from elsewhere hits both variants alike; at least 7 pairs,
+  // more for short layers (up to ~20 ms of fp32 time or 50 pairs).
+  constexpr int kMinPairs = 7, kMaxPairs = 50;
+  constexpr double kBudgetMs = 20.0;
+  using Clock = std::chrono::steady_clock;
+  auto timed = [](const std::function<void()>& f) {
+    const auto t0 = Clock::now();
+    f();
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  };
+  for (int i = 0; i < 2; ++i) {  // warm-up: first-run allocations and caches
+    runFp32();
+    runInt8();
+  }
+  std::vector<double> a, b;
+  double spent = 0;
+  for (int i = 0; i < kMaxPairs && (i < kMinPairs || spent < kBudgetMs); ++i) {
+    a.push_back(timed(runFp32));
+    b.push_back(timed(runInt8));
+    spent += a.back();
+  }
+  return {median(a), median(b)};
+}
+
+std::vector<GuardDecision> timeLayers(const ir::Model& model, const std::vector<GuardLayer>& layers,
+                                      const std::map<std::string, std::vector<int64_t>>& shapes,
+                                      const std::function<void(ir::Model&)>& quantizeLayer, const GuardOptions& o) {
+  std::vector<GuardDecision> out;
+  const LayerTimer timer = o.timer ? o.timer : LayerTimer(medianTiming);
+  for (const GuardLayer& l : layers) {
+    auto fp = layerModel(model, l, shapes);
+    auto q = layerModel(model, l, shapes);
+    quantizeLayer(*q);
+    const std::vector<ir::Tensor> inputs = layerInputs(*fp);
+    std::vector<runtime::NamedInput> named;
+    for (size_t i = 0; i < inputs.size(); ++i) named.push_back({fp->graph->inputs()[i]->name(), &inputs[i]});
+    runtime::Session sf(*fp, runtime::SessionOptions{o.threads});
+    runtime::Session sq(*q, runtime::SessionOptions{o.threads});
+    const LayerTiming t = timer(
+        l.name, [&] { sf.run(named); }, [&] { sq.run(named); });
+    out.push_back({l.name, t.fp32Ms, t.int8Ms, !(t.int8Ms <= t.fp32Ms * (1.0 - o.margin))});
+  }
+  return out;
+}
+
+std::map<std::string, bool> readGuardDecisions(const std::string& file) {
+  std::ifstream f(file);
+  if (!f) throwIo(file + ": cannot open the latency-guard decisions (an effdl optimize --json report)");
+  std::stringstream ss;
+  ss << f.rdbuf();
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(ss.str());
+  } catch (const std::exception& e) {
+    throwUsage(file + ": not valid JSON: " + std::string(e.what()));
+  }
+  const std::string notReport =
+      file + ": no latency-guard decisions: expected the JSON report of an effdl optimize run with "
+             "--quantize-latency-guard (a quantize pass with a \"reverted\" layer column)";
+  if (!j.is_object() || !j.contains("passes") || !j["passes"].is_array()) throwUsage(notReport);
+  for (const auto& p : j["passes"]) {
+    if (!p.is_object() || p.value("name", "") != "quantize" || !p.contains("layers")) continue;
+    const auto& layers = p["layers"];
+    if (!layers.is_object() || !layers.contains("columns") || !layers["columns"].is_array()) continue;
+    const auto& cols = layers["columns"];
+    auto it = std::find(cols.begin(), cols.end(), "reverted");
+    if (it == cols.end()) continue;
+    const size_t col = static_cast<size_t>(it - cols.begin());
+    std::map<std::string, bool> out;
+    for (const auto& row : layers.value("rows", nlohmann::json::array())) {
+      if (!row.is_object() || !row.contains("name") || !row["name"].is_string() || !row.contains("values") ||
+          !row["values"].is_array() || row["values"].size() <= col)
+        throwUsage(file + ": malformed layer row in the quantize pass");
+      const auto& v = row["values"][col];
+      if (v.is_number()) out[row["name"].get<std::string>()] = v.get<double>() != 0.0;  // null: not timed
+    }
+    return out;
+  }
+  throwUsage(notReport);
+}
+
+std::string guardMetadata(const std::vector<GuardDecision>& decisions) {
+  std::string reverted;
+  size_t n = 0;
+  for (const GuardDecision& d : decisions)
+    if (d.revert) {
+      reverted += (n++ ? "," : "") + d.layer;
+    }
+  return "float: " + (n ? reverted : std::string("none")) + " (" + std::to_string(n) + " of " +
+         std::to_string(decisions.size()) + " layers)";
+}
+
+}  // namespace effdl::passes::quant

@@ -1,0 +1,57 @@
+// --quantize-latency-guard: times each quantized layer in effdl's runtime, int8 against float, on
+// the shapes seen during calibration, and says which layers to keep float. Timings vary between
+// runs and machines, so the decisions are written into the model's metadata and the report, and
+// a report can be replayed (--quantize-latency-guard-decisions) to give the same bytes again.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+
+namespace effdl::passes::quant {
+
+struct LayerTiming {
+  double fp32Ms = 0, int8Ms = 0;
+};
+// Times one layer given a run of each variant; the default interleaves them and takes medians.
+// Tests inject their own to force a layer slower.
+using LayerTimer = std::function<LayerTiming(const std::string& layer, const std::function<void()>& runFp32,
+                                             const std::function<void()>& runInt8)>;
+LayerTiming medianTiming(const std::string& layer, const std::function<void()>& runFp32,
+                         const std::function<void()>& runInt8);
+
+struct GuardLayer {
+  std::string name;          // as in the report: the node's name, else its output's
+  const ir::Node* core;      // Conv/ConvTranspose/Gemm/MatMul
+  const ir::Node* folded;    // the Relu/Clip folded into its output range, or null
+};
+
+struct GuardDecision {
+  std::string layer;
+  double fp32Ms, int8Ms;  // NaN when replayed
+  bool revert = false;
+};
+
+struct GuardOptions {
+  double margin = 0.05;  // int8 stays only when at least this fraction faster
+  int threads = 0;
+  LayerTimer timer;  // empty: medianTiming
+};
+
+// Builds the one-layer model of each `layers` entry (float, activation inputs of the shapes in
+// `shapes`, keyed by value name), makes its int8 twin with `quantizeLayer`, and times both.
+std::vector<GuardDecision> timeLayers(const ir::Model& model, const std::vector<GuardLayer>& layers,
+                                      const std::map<std::string, std::vector<int64_t>>& shapes,
+                                      const std::function<void(ir::Model&)>& quantizeLayer, const GuardOptions& o);
+
+// Layer name -> revert, read from an `effdl optimize` JSON report of a guarded run (the quantize
+// pass's "reverted" layer column). Throws kUsage/kIo naming the file.
+std::map<std::string, bool> readGuardDecisions(const std::string& reportFile);
+
+// The metadata value recording the decisions (depends on the decisions only, not on timings).
+std::string guardMetadata(const std::vector<GuardDecision>& decisions);
+
+}  // namespace effdl::passes::quant

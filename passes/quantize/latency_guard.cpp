@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -107,6 +108,12 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
+struct GuardDecision {
+  std::string layer;
+  double fp32Ms, int8Ms;  // NaN when replayed
+  bool revert = false;
+};
+
 }  // namespace
 
 LayerTiming medianTiming(const std::string&, const std::function<void()>& runFp32,
@@ -135,6 +142,8 @@ LayerTiming medianTiming(const std::string&, const std::function<void()>& runFp3
   return {median(a), median(b)};
 }
 
+namespace {
+
 std::vector<GuardDecision> timeLayers(const ir::Model& model, const std::vector<GuardLayer>& layers,
                                       const std::map<std::string, std::vector<int64_t>>& shapes,
                                       const std::function<void(ir::Model&)>& quantizeLayer, const GuardOptions& o) {
@@ -155,6 +164,18 @@ std::vector<GuardDecision> timeLayers(const ir::Model& model, const std::vector<
   }
   return out;
 }
+
+// The metadata value recording the decisions (depends on the decisions only, not on timings).
+std::string guardMetadata(const std::vector<GuardDecision>& decisions) {
+  std::string reverted;
+  size_t n = 0;
+  for (const GuardDecision& d : decisions)
+    if (d.revert) reverted += (n++ ? "," : "") + d.layer;
+  return "float: " + (n ? reverted : std::string("none")) + " (" + std::to_string(n) + " of " +
+         std::to_string(decisions.size()) + " layers)";
+}
+
+}  // namespace
 
 std::map<std::string, bool> readGuardDecisions(const std::string& file) {
   std::ifstream f(file);
@@ -192,15 +213,67 @@ std::map<std::string, bool> readGuardDecisions(const std::string& file) {
   throwUsage(notReport);
 }
 
-std::string guardMetadata(const std::vector<GuardDecision>& decisions) {
-  std::string reverted;
-  size_t n = 0;
-  for (const GuardDecision& d : decisions)
-    if (d.revert) {
-      reverted += (n++ ? "," : "") + d.layer;
+std::vector<bool> guardLayers(ir::Model& model, const std::vector<GuardLayer>& layers,
+                              const std::map<std::string, std::vector<int64_t>>& shapes,
+                              const std::function<void(ir::Model&)>& quantizeLayer, const GuardOptions& o,
+                              PassResult& r) {
+  std::vector<GuardDecision> decisions;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (!o.decisionsFile.empty()) {
+    const std::map<std::string, bool> replay = readGuardDecisions(o.decisionsFile);
+    for (const GuardLayer& l : layers) {
+      auto it = replay.find(l.name);
+      if (it == replay.end())
+        throwUsage("quantize: " + o.decisionsFile + " has no latency-guard decision for layer '" + l.name +
+                   "' (made for another model or other flags?)");
+      decisions.push_back({l.name, nan, nan, it->second});
     }
-  return "float: " + (n ? reverted : std::string("none")) + " (" + std::to_string(n) + " of " +
-         std::to_string(decisions.size()) + " layers)";
+  } else {
+    decisions = timeLayers(model, layers, shapes, quantizeLayer, o);
+  }
+  std::vector<bool> keepFloat;
+  std::string list;
+  size_t reverted = 0;
+  for (const GuardDecision& d : decisions) {
+    keepFloat.push_back(d.revert);
+    if (!d.revert) continue;
+    ++reverted;
+    char buf[96] = "";
+    if (!std::isnan(d.int8Ms)) std::snprintf(buf, sizeof buf, " (int8 %.3g ms vs fp32 %.3g ms)", d.int8Ms, d.fp32Ms);
+    list += (list.empty() ? "" : ", ") + d.layer + buf;
+  }
+  char margin[32];
+  std::snprintf(margin, sizeof margin, "%g%%", 100.0 * o.margin);
+  if (!o.decisionsFile.empty())
+    r.notes.push_back("latency guard: decisions replayed from " + o.decisionsFile + "; kept float " +
+                      std::to_string(reverted) + " of " + std::to_string(layers.size()) + " layers" +
+                      (list.empty() ? "" : ": " + list));
+  else
+    r.notes.push_back("latency guard: timed " + std::to_string(layers.size()) +
+                      " layers int8 vs float in effdl's runtime (one-layer models, input shapes seen when running the model, " +
+                      (o.threads > 0 ? std::to_string(o.threads) + " thread(s)" : std::string("all cores")) +
+                      "); kept float " + std::to_string(reverted) + " where int8 was not at least " + margin +
+                      " faster" + (list.empty() ? "" : ": " + list) +
+                      ". Timings vary between runs: replay these decisions with "
+                      "--quantize-latency-guard-decisions REPORT.json");
+  model.setMetadata("effdl.quantize.latency_guard", guardMetadata(decisions));
+  // Report columns after any the pass has (static: sqnr_db); NaN where not measured.
+  std::map<std::string, size_t> row;
+  for (size_t i = 0; i < r.layers.size(); ++i) row[r.layers[i].first] = i;
+  const size_t width = r.layerColumns.size();
+  for (const char* c : {"fp32_ms", "int8_ms", "reverted"}) r.layerColumns.push_back(c);
+  for (auto& l : r.layers) l.second.resize(width + 3, nan);
+  for (const GuardDecision& d : decisions) {
+    if (!row.count(d.layer)) {
+      row[d.layer] = r.layers.size();
+      r.layers.push_back({d.layer, std::vector<double>(width + 3, nan)});
+    }
+    auto& v = r.layers[row[d.layer]].second;
+    v[width] = d.fp32Ms;
+    v[width + 1] = d.int8Ms;
+    v[width + 2] = d.revert ? 1.0 : 0.0;
+  }
+  return keepFloat;
 }
 
 }  // namespace effdl::passes::quant

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "ir/graph.h"
+#include "passes/pass.h"
 
 namespace effdl::passes::quant {
 
@@ -29,29 +30,25 @@ struct GuardLayer {
   const ir::Node* folded;    // the Relu/Clip folded into its output range, or null
 };
 
-struct GuardDecision {
-  std::string layer;
-  double fp32Ms, int8Ms;  // NaN when replayed
-  bool revert = false;
-};
-
 struct GuardOptions {
   double margin = 0.05;  // int8 stays only when at least this fraction faster
   int threads = 0;
-  LayerTimer timer;  // empty: medianTiming
+  LayerTimer timer;            // empty: medianTiming
+  std::string decisionsFile;   // non-empty: replay this report's decisions instead of timing
 };
 
-// Builds the one-layer model of each `layers` entry (float, activation inputs of the shapes in
-// `shapes`, keyed by value name), makes its int8 twin with `quantizeLayer`, and times both.
-std::vector<GuardDecision> timeLayers(const ir::Model& model, const std::vector<GuardLayer>& layers,
-                                      const std::map<std::string, std::vector<int64_t>>& shapes,
-                                      const std::function<void(ir::Model&)>& quantizeLayer, const GuardOptions& o);
+// Decides for each of `layers` whether it stays int8: times its one-layer model (float, activation
+// inputs of the shapes in `shapes`, keyed by value name) against the int8 twin `quantizeLayer`
+// makes of it, or replays the decisions of `o.decisionsFile`. Records the decisions in `r` (a note
+// naming the reverted layers with their times; layer columns fp32_ms, int8_ms, reverted) and in
+// the model's metadata "effdl.quantize.latency_guard". Returns, per layer, whether to keep float.
+std::vector<bool> guardLayers(ir::Model& model, const std::vector<GuardLayer>& layers,
+                              const std::map<std::string, std::vector<int64_t>>& shapes,
+                              const std::function<void(ir::Model&)>& quantizeLayer, const GuardOptions& o,
+                              PassResult& r);
 
-// Layer name -> revert, read from an `effdl optimize` JSON report of a guarded run (the quantize
-// pass's "reverted" layer column). Throws kUsage/kIo naming the file.
+// Layer name -> keep float, read from an `effdl optimize` JSON report of a guarded run (the
+// quantize pass's "reverted" layer column). Throws kUsage/kIo naming the file.
 std::map<std::string, bool> readGuardDecisions(const std::string& reportFile);
-
-// The metadata value recording the decisions (depends on the decisions only, not on timings).
-std::string guardMetadata(const std::vector<GuardDecision>& decisions);
 
 }  // namespace effdl::passes::quant

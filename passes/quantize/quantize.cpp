@@ -52,7 +52,7 @@ PassResult Quantize::run(ir::Model& model, PassContext& ctx) {
   quant::NodeFilter filter(o_);
   PassResult r;
   if (o_.mode == "weight-only") r = quant::quantizeWeightOnly(model, o_, filter);
-  else if (o_.mode == "dynamic") r = quant::quantizeDynamic(model, o_, filter);
+  else if (o_.mode == "dynamic") r = quant::quantizeDynamic(model, o_, filter, ctx);
   else if (o_.mode == "static") r = quant::quantizeStatic(model, o_, filter, ctx);
   else if (o_.mode == "fp16") r = quant::quantizeFp16(model, o_, filter, ctx);
   else throwUsage("quantize: unknown mode '" + o_.mode + "' (static, dynamic, weight-only, fp16)");
@@ -100,13 +100,13 @@ PassInfo quantizeInfo() {
        {"exclude-op-types", OptionType::kStringList, "", "op types kept float", {}},
        {"auto-exclude", OptionType::kInt, "0", "static: keep the K layers with the worst SQNR float", {}},
        {"latency-guard", OptionType::kBool, "false",
-        "static: time each quantized layer int8 vs float in effdl's runtime; keep float where int8 is not faster "
+        "static, dynamic: time each quantized layer int8 vs float in effdl's runtime; keep float where int8 is not faster "
         "(timing-dependent: decisions go to the report and metadata)",
         {}},
        {"latency-guard-margin", OptionType::kFloat, "0.05",
-        "static, latency guard: int8 stays only when at least this fraction faster than float", {}},
+        "latency guard: int8 stays only when at least this fraction faster than float", {}},
        {"latency-guard-decisions", OptionType::kString, "",
-        "static: replay the latency-guard decisions of an earlier run's JSON report (same bytes, no timing)", {}}},
+        "static, dynamic: replay the latency-guard decisions of an earlier run's JSON report (same bytes, no timing)", {}}},
       [](const PassOptions& p) {
         quant::QuantizeOptions o;
         o.mode = p.getString("mode");
@@ -133,8 +133,8 @@ PassInfo quantizeInfo() {
         if (!(o.guardMargin >= 0.0 && o.guardMargin < 1.0))
           throwUsage("quantize: latency-guard-margin must be in [0, 1), got " + p.getString("latency-guard-margin"));
         o.guardDecisions = p.getString("latency-guard-decisions");
-        if ((o.latencyGuard || !o.guardDecisions.empty()) && o.mode != "static")
-          throwUsage("quantize: the latency guard applies to --quantize static (got mode " + o.mode + ")");
+        if ((o.latencyGuard || !o.guardDecisions.empty()) && o.mode != "static" && o.mode != "dynamic")
+          throwUsage("quantize: the latency guard applies to --quantize static and dynamic (got mode " + o.mode + ")");
         return std::make_unique<Quantize>(std::move(o));
       }};
   info.cliFlag = "quantize";

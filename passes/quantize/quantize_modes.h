@@ -31,6 +31,10 @@ struct QuantizeOptions {
   LayerTimer guardTimer;  // empty: medianTiming (tests inject their own)
 };
 
+inline GuardOptions guardOptions(const QuantizeOptions& o, const PassContext& ctx) {
+  return GuardOptions{o.guardMargin, ctx.threads, o.guardTimer, o.guardDecisions};
+}
+
 // Which nodes the user left eligible (--quantize-exclude-nodes, -exclude-op-types, -keep-io-float).
 class NodeFilter {
  public:
@@ -43,7 +47,7 @@ class NodeFilter {
 };
 
 PassResult quantizeWeightOnly(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f);
-PassResult quantizeDynamic(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f);
+PassResult quantizeDynamic(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f, PassContext& ctx);
 PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f, PassContext& ctx);
 PassResult quantizeFp16(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f, PassContext& ctx);
 

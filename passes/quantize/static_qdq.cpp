@@ -428,9 +428,8 @@ std::vector<LayerError> layerErrors(const ir::Model& model, const QuantizeOption
 
 std::string layerName(const ir::Node& n) { return n.name().empty() ? n.output(0)->name() : n.name(); }
 
-// --quantize-latency-guard: decides, per planned core layer, whether int8 stays (timed in one-layer
-// models, or replayed from an earlier report), records the decisions in the report and the model's
-// metadata, and returns the output names of the layers to keep float.
+// --quantize-latency-guard: whether each planned core layer stays int8 (latency_guard.h); returns
+// the output names of the layers to keep float.
 std::set<std::string> latencyGuard(ir::Model& model, const Plan& plan, const ParamMap& params,
                                    const std::map<std::string, std::vector<int64_t>>& shapes,
                                    const QuantizeOptions& o, PassContext& ctx, PassResult& r) {
@@ -439,79 +438,23 @@ std::set<std::string> latencyGuard(ir::Model& model, const Plan& plan, const Par
     auto fold = plan.folds.find(n->output(0));
     layers.push_back({layerName(*n), n, fold != plan.folds.end() ? fold->second : nullptr});
   }
-  std::vector<GuardDecision> decisions;
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  if (!o.guardDecisions.empty()) {
-    const std::map<std::string, bool> replay = readGuardDecisions(o.guardDecisions);
-    for (const GuardLayer& l : layers) {
-      auto it = replay.find(l.name);
-      if (it == replay.end())
-        throwUsage("quantize: " + o.guardDecisions + " has no latency-guard decision for layer '" + l.name +
-                   "' (made for another model or other flags?)");
-      decisions.push_back({l.name, nan, nan, it->second});
-    }
-  } else {
-    // The int8 twin of a one-layer model is quantized as the whole model is, with its ranges.
-    const ParamMap resolved = resolvedParams(plan, params);
-    QuantizeOptions lo = o;
-    lo.keepIoFloat = false;
-    lo.excludeNodes.clear();
-    lo.excludeOpTypes.clear();
-    auto quantizeLayer = [&](ir::Model& m) {
-      NodeFilter lf(lo);
-      PassResult scratch;
-      Plan lp = makePlan(*m.graph, lo, lf, scratch, {});
-      if (lp.cores.size() != 1) throwInternal("latency guard: one-layer model of '" + m.graph->name() + "' not quantized");
-      rewrite(*m.graph, lp, resolved, lo, lf, scratch, /*simulate=*/false);
-    };
-    GuardOptions go;
-    go.margin = o.guardMargin;
-    go.threads = ctx.threads;
-    go.timer = o.guardTimer;
-    decisions = timeLayers(model, layers, shapes, quantizeLayer, go);
-  }
+  // The int8 twin of a one-layer model is quantized as the whole model is, with its ranges.
+  const ParamMap resolved = resolvedParams(plan, params);
+  QuantizeOptions lo = o;
+  lo.keepIoFloat = false;
+  lo.excludeNodes.clear();
+  lo.excludeOpTypes.clear();
+  auto quantizeLayer = [&](ir::Model& m) {
+    NodeFilter lf(lo);
+    PassResult scratch;
+    Plan lp = makePlan(*m.graph, lo, lf, scratch, {});
+    if (lp.cores.size() != 1) throwInternal("latency guard: one-layer model of '" + m.graph->name() + "' not quantized");
+    rewrite(*m.graph, lp, resolved, lo, lf, scratch, /*simulate=*/false);
+  };
+  const std::vector<bool> keepFloat = guardLayers(model, layers, shapes, quantizeLayer, guardOptions(o, ctx), r);
   std::set<std::string> revert;
-  std::string list;
-  for (size_t i = 0; i < layers.size(); ++i) {
-    const GuardDecision& d = decisions[i];
-    if (!d.revert) continue;
-    revert.insert(layers[i].core->output(0)->name());
-    char buf[96] = "";
-    if (!std::isnan(d.int8Ms)) std::snprintf(buf, sizeof buf, " (int8 %.3g ms vs fp32 %.3g ms)", d.int8Ms, d.fp32Ms);
-    list += (list.empty() ? "" : ", ") + d.layer + buf;
-  }
-  char margin[32];
-  std::snprintf(margin, sizeof margin, "%g%%", 100.0 * o.guardMargin);
-  if (!o.guardDecisions.empty())
-    r.notes.push_back("latency guard: decisions replayed from " + o.guardDecisions + "; kept float " +
-                      std::to_string(revert.size()) + " of " + std::to_string(layers.size()) + " layers" +
-                      (list.empty() ? "" : ": " + list));
-  else
-    r.notes.push_back("latency guard: timed " + std::to_string(layers.size()) +
-                      " layers int8 vs float in effdl's runtime (one-layer models, calibrated shapes, " +
-                      (ctx.threads > 0 ? std::to_string(ctx.threads) + " thread(s)" : std::string("all cores")) +
-                      "); kept float " +
-                      std::to_string(revert.size()) + " where int8 was not at least " + margin + " faster" +
-                      (list.empty() ? "" : ": " + list) +
-                      ". Timings vary between runs: replay these decisions with "
-                      "--quantize-latency-guard-decisions REPORT.json");
-  model.setMetadata("effdl.quantize.latency_guard", guardMetadata(decisions));
-  // Report columns: fp32/int8 median ms (NaN when replayed) and 1 for layers kept float.
-  std::map<std::string, size_t> row;
-  for (size_t i = 0; i < r.layers.size(); ++i) row[r.layers[i].first] = i;
-  const size_t width = r.layerColumns.size();
-  for (const char* c : {"fp32_ms", "int8_ms", "reverted"}) r.layerColumns.push_back(c);
-  for (auto& l : r.layers) l.second.resize(width + 3, nan);
-  for (const GuardDecision& d : decisions) {
-    if (!row.count(d.layer)) {
-      row[d.layer] = r.layers.size();
-      r.layers.push_back({d.layer, std::vector<double>(width + 3, nan)});
-    }
-    auto& v = r.layers[row[d.layer]].second;
-    v[width] = d.fp32Ms;
-    v[width + 1] = d.int8Ms;
-    v[width + 2] = d.revert ? 1.0 : 0.0;
-  }
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (keepFloat[i]) revert.insert(layers[i].core->output(0)->name());
   return revert;
 }
 

@@ -161,11 +161,44 @@ TEST(LatencyGuard, RealTimingOfOneLayerModelsDecidesEveryLayer) {
   EXPECT_EQ(r.counter("layers kept float (--quantize-latency-guard)") + r.counter("weights int8 per channel"), 2);
 }
 
-TEST(LatencyGuard, OnlyForStaticMode) {
+TEST(LatencyGuard, DynamicModeKeepsSlowerMatMulsFloat) {
+  constexpr const char* kTwoMatMuls = R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[2,3] x) => (float[2,2] y)
+       <float[3,4] w1 = {1.0, 2.0, -1.0, 0.5, 0.25, -2.0, 1.0, 1.5, -0.5, 1.0, 2.0, -1.0},
+        float[4,2] w2 = {1.0, -1.0, 0.5, 2.0, -0.25, 1.0, 1.5, 0.75}>
+    {
+      h = MatMul (x, w1)
+      y = MatMul (h, w2)
+    })";
+  auto m = parse(kTwoMatMuls);
+  passes::quant::QuantizeOptions o;
+  o.mode = "dynamic";
+  o.latencyGuard = true;
+  std::vector<std::string> timed;
+  o.guardTimer = [&](const std::string& layer, const std::function<void()>& fp32, const std::function<void()>& int8) {
+    fp32();
+    int8();
+    timed.push_back(layer);
+    return passes::quant::LayerTiming{1.0, layer == "h" ? 0.5 : 1.2};
+  };
+  passes::PassContext ctx;  // no --calib: the shapes come from one seeded random run
+  ctx.threads = 1;
+  auto r = passes::Quantize(o).run(*m, ctx);
+  EXPECT_EQ(timed, (std::vector<std::string>{"h", "y"}));
+  EXPECT_EQ(r.counter("MatMul -> MatMulInteger"), 1);
+  EXPECT_EQ(r.counter("layers kept float (--quantize-latency-guard)"), 1);
+  const std::string out = print(*m);
+  EXPECT_NE(out.find("y = MatMul(h_deq, w2)"), std::string::npos) << out;
+  EXPECT_EQ(*m->findMetadata("effdl.quantize.latency_guard"), "float: y (1 of 2 layers)");
+}
+
+TEST(LatencyGuard, NotForWeightOnlyOrFp16) {
   auto m = parse(kTwoConvs);
   passes::PassContext ctx;
-  expectError([&] { passes::runPipeline(*m, passes::parsePipelineSpec("quantize{mode=dynamic,latency-guard=true}"), ctx); },
-              ErrorKind::kUsage, "latency guard applies to --quantize static");
+  expectError(
+      [&] { passes::runPipeline(*m, passes::parsePipelineSpec("quantize{mode=weight-only,latency-guard=true}"), ctx); },
+      ErrorKind::kUsage, "latency guard applies to --quantize static and dynamic");
 }
 
 }  // namespace

@@ -132,6 +132,10 @@ def main():
         ("mobilenet_v2", ZOO / "mobilenet_v2.onnx", ["--quantize", "static", "--calib", "random:100"], None),
         ("bert_like", ZOO / "bert_like.onnx", ["--quantize", "static", "--calib", "random:100"], None),
         ("bert_like", ZOO / "bert_like.onnx", ["--quantize", "dynamic"], None),
+        # The latency guard (timing-dependent: which layers it keeps float may vary between runs).
+        ("resnet18", ZOO / "resnet18.onnx",
+         ["--quantize", "static", "--calib", "random:100", "--quantize-latency-guard", "true"], None),
+        ("bert_like", ZOO / "bert_like.onnx", ["--quantize", "dynamic", "--quantize-latency-guard", "true"], None),
         ("resnet18", ZOO / "resnet18.onnx", ["--quantize", "fp16"], None),
         ("mlp_4x4096", ZOO / "mlp_4x4096.onnx", ["--quantize", "weight-only"], None),
         ("mlp_4x4096", ZOO / "mlp_4x4096.onnx", ["--quantize", "dynamic"], None),
@@ -141,14 +145,22 @@ def main():
          (M / "text_test_ids.npy", M / "text_test_y.npy", "ids")),
     ]
     base_cache = {}
+    guard_notes = []
     head = ("model", "mode", "size", "acc fp32->q", "cos", "effdl~ORT", "ORT p50 fp32/q ms", "ratio",
             "effdl p50 fp32/q ms", "ratio", "tool s", "/100 inf")
     lines = []
     print(f"# effdl runtime timings: {BENCH}", file=sys.stderr)
     for name, model, flags, labels in rows:
-        mode = flags[1]
+        mode = flags[1] + ("+guard" if "--quantize-latency-guard" in flags else "")
         out = tmp / f"{name}_{mode}.onnx"
-        tool = quantize(model, out, flags)
+        guard_report = tmp / f"{name}_{mode}.json"
+        tool = quantize(model, out, flags + (["--report", guard_report] if "+guard" in mode else []))
+        if "+guard" in mode:
+            q = next(p for p in json.loads(guard_report.read_text())["passes"] if p["name"] == "quantize")
+            cols = q["layers"]["columns"]
+            rev = [r["name"] for r in q["layers"]["rows"] if r["values"][cols.index("reverted")] == 1]
+            guard_notes.append(f"{name} {mode}: kept float {len(rev)} of {len(q['layers']['rows'])} layers"
+                               + (": " + ", ".join(rev) if rev else ""))
         size = out.stat().st_size / model.stat().st_size
         if labels:
             if model not in base_cache:
@@ -177,7 +189,7 @@ def main():
         eq = None if eq == float("inf") else eq
         eff = f"{ef:.2f}/{eq:.2f}" if eq is not None else f"{ef:.2f}/n.a."
         effr = f"{eq / ef:.2f}x" if eq is not None else "n.a."
-        per100 = f"{tool / (ef * 100 / 1000):.2f}x" if mode == "static" else "-"
+        per100 = f"{tool / (ef * 100 / 1000):.2f}x" if mode.startswith("static") else "-"
         lines.append((name, mode, f"{size:.3f}x", acc, f"{cos:.4f}", agree_col, f"{of:.2f}/{oq:.2f}",
                       f"{oq / of:.2f}x", eff, effr, f"{tool:.2f}", per100))
         if eq is None:  # effdl's runtime cannot run it (yet): say why
@@ -193,6 +205,8 @@ def main():
     for r in [head, tuple("-" * w for w in widths), *lines]:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
     print(f"\n{tool_line}")
+    for n in guard_notes:
+        print(f"latency guard: {n}")
     print(f"\nsize = quantized/fp32 file bytes; cos = min cosine of ORT outputs over 3 seeded inputs (labelled models: over their test split); "
           f"effdl~ORT = max |effdl - ORT| / max |ORT| on the quantized model's outputs (same seeded inputs); ratio = q/fp32 "
           f"p50 at 1 thread (lowest of {args.rounds} alternating rounds); tool s = effdl optimize wall time (calibration included); /100 inf = tool time / "

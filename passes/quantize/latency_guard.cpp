@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "ir/onnx_export.h"
+#include "ir/onnx_import.h"
 #include "runtime/session.h"
 
 namespace effdl::passes::quant {
@@ -86,6 +88,13 @@ std::unique_ptr<ir::Model> layerModel(const ir::Model& model, const GuardLayer& 
   return m;
 }
 
+// Through ONNX and back: the loader's shape inference types every value, as in a model read
+// from a file (kernels such as MatMulInteger pick their fast path from the input's dtype).
+std::unique_ptr<ir::Model> reload(const ir::Model& m) {
+  const std::string bytes = ir::serializeModel(m);
+  return ir::loadModelFromBytes(bytes.data(), bytes.size(), ".", "latency guard: one-layer model '" + m.graph->name() + "'");
+}
+
 // Seeded uniform [-1, 1) inputs: the values do not change the kernels' speed.
 std::vector<ir::Tensor> layerInputs(const ir::Model& m) {
   std::mt19937 rng(12345);
@@ -150,9 +159,10 @@ std::vector<GuardDecision> timeLayers(const ir::Model& model, const std::vector<
   std::vector<GuardDecision> out;
   const LayerTimer timer = o.timer ? o.timer : LayerTimer(medianTiming);
   for (const GuardLayer& l : layers) {
-    auto fp = layerModel(model, l, shapes);
+    auto fp = reload(*layerModel(model, l, shapes));
     auto q = layerModel(model, l, shapes);
     quantizeLayer(*q);
+    q = reload(*q);
     const std::vector<ir::Tensor> inputs = layerInputs(*fp);
     std::vector<runtime::NamedInput> named;
     for (size_t i = 0; i < inputs.size(); ++i) named.push_back({fp->graph->inputs()[i]->name(), &inputs[i]});

@@ -17,12 +17,12 @@ namespace effdl::passes::quant {
 struct LayerTiming {
   double fp32Ms = 0, int8Ms = 0;
 };
-// Times one layer given a run of each variant; the default interleaves them and takes medians.
+// Times one layer given a run of each variant; the default interleaves them and takes the fastest.
 // Tests inject their own to force a layer slower.
 using LayerTimer = std::function<LayerTiming(const std::string& layer, const std::function<void()>& runFp32,
                                              const std::function<void()>& runInt8)>;
-LayerTiming medianTiming(const std::string& layer, const std::function<void()>& runFp32,
-                         const std::function<void()>& runInt8);
+LayerTiming fastestTiming(const std::string& layer, const std::function<void()>& runFp32,
+                          const std::function<void()>& runInt8);
 
 struct GuardLayer {
   std::string name;          // as in the report: the node's name, else its output's
@@ -33,7 +33,7 @@ struct GuardLayer {
 struct GuardOptions {
   double margin = 0.05;  // int8 stays only when at least this fraction faster
   int threads = 0;
-  LayerTimer timer;            // empty: medianTiming
+  LayerTimer timer;            // empty: fastestTiming
   std::string decisionsFile;   // non-empty: replay this report's decisions instead of timing
 };
 

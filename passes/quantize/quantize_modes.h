@@ -28,7 +28,7 @@ struct QuantizeOptions {
   bool latencyGuard = false;
   double guardMargin = 0.05;
   std::string guardDecisions;
-  LayerTimer guardTimer;  // empty: medianTiming (tests inject their own)
+  LayerTimer guardTimer;  // empty: fastestTiming (tests inject their own)
 };
 
 inline GuardOptions guardOptions(const QuantizeOptions& o, const PassContext& ctx) {

@@ -283,6 +283,7 @@ std::vector<StepReport> runPipeline(ir::Model& model, const Pipeline& pipeline, 
     }
     reports.push_back(std::move(r));
   }
+  ir::checkDeclaredShapes(model);
   return reports;
 }
 

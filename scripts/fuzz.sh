@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target (tests/fuzz) for SECONDS under ASan + UBSan, at the lowest CPU
-# priority, and prints executions, coverage and crashes.
+# priority (EFFDL_FUZZ_NICE overrides 19), and prints CPU time, executions, coverage and crashes.
 #   scripts/fuzz.sh model|text|tensor_files SECONDS
 # The build tree ($EFFDL_FUZZ_BUILD, default build-fuzz) is configured and built when missing.
 # Seeds are generated once into $EFFDL_FUZZ_WORK/TARGET/seeds (default /tmp/effdl-fuzz) from
@@ -79,7 +79,8 @@ echo "fuzz.sh: $target for ${seconds}s; seeds: $(ls "$work/seeds" | wc -l), corp
 
 log=$work/last.log
 set +e
-ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 nice -n 19 "$bin" -max_total_time="$seconds" \
+ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 nice -n "${EFFDL_FUZZ_NICE:-19}" \
+  /usr/bin/time -f '%U %S' -o "$work/cpu.txt" "$bin" -max_total_time="$seconds" \
   -dict="tests/fuzz/$target.dict" -max_len=$max_len -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
   -artifact_prefix="$work/crashes/" "$work/corpus" "$work/seeds" >"$log" 2>&1
 rc=$?
@@ -88,9 +89,11 @@ set -e
 execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
 cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)
 crashes=$(ls "$work/crashes" | wc -l)
+# CPU seconds (user + system) the fuzzer got: on a busy machine less than the wall time.
+cpu=$(awk 'END { printf "%.0f", $1 + $2 }' "$work/cpu.txt" 2>/dev/null || echo "?")
 if [[ $rc -ne 0 ]]; then
   grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|fuzz_[a-z_]+: )' "$log" | head -5
   grep -E 'Test unit written to' "$log" | tail -1
 fi
-echo "fuzz.sh: target $target: ${seconds}s, executions ${execs:-0}, coverage ${cov:-none}, crash files in $work/crashes: $crashes, libFuzzer exit $rc"
+echo "fuzz.sh: target $target: ${seconds}s wall, ${cpu}s CPU, executions ${execs:-0}, coverage ${cov:-none}, crash files in $work/crashes: $crashes, libFuzzer exit $rc"
 exit $rc

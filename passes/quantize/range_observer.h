@@ -5,8 +5,9 @@
 //   entropy     the threshold t minimising KL(P || Q) between the |x| histogram clipped at t and
 //               its 128-level quantization (TensorRT's calibration), then as above
 // The |x| histogram has a fixed number of bins over [0, top]; when a sample exceeds top, top
-// doubles and pairs of bins merge, so the result does not depend on how samples are batched in
-// memory, only on their order.
+// doubles and pairs of bins merge. The resolution thus follows the order in which values arrive:
+// the same samples in the same order give the same range (calibration is deterministic); split
+// differently they may move it by a few bins.
 #pragma once
 
 #include <cstdint>

@@ -50,6 +50,7 @@ ModelStats computeModelStats(const ir::Model& model, const ModelStatsOptions& op
   s.irVersion = model.irVersion;
   s.producerName = model.producerName;
   s.producerVersion = model.producerVersion;
+  s.metadata = model.metadata;
   s.opsets = model.opsets;
   if (!model.graph) return s;
   const ir::Graph& g = *model.graph;

@@ -33,6 +33,7 @@ struct ModelStats {
   int64_t irVersion = 0;
   std::string producerName;
   std::string producerVersion;
+  std::vector<std::pair<std::string, std::string>> metadata;  // metadata_props, file order
   std::vector<ir::OpsetImport> opsets;  // file order
 
   // Initializers listed among the inputs (IR < 4 overridable defaults) are weights, not inputs:

@@ -1,6 +1,8 @@
 // Checker + shape inference on an exported copy of the model.
 #include "ir/verify.h"
 
+#include <map>
+
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
@@ -11,6 +13,30 @@
 namespace effdl::ir {
 namespace {
 std::string firstLine(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+std::string shapeText(const onnx::TypeProto& t) {
+  const auto& s = t.tensor_type().shape();
+  std::string out = "[";
+  for (int i = 0; i < s.dim_size(); ++i) {
+    if (i) out += ",";
+    const auto& d = s.dim(i);
+    out += d.has_dim_value() ? std::to_string(d.dim_value()) : d.has_dim_param() ? d.dim_param() : "?";
+  }
+  return out + "]";
+}
+
+// True when both shapes are known and cannot describe the same tensor.
+bool contradicts(const onnx::TypeProto& declared, const onnx::TypeProto& inferred) {
+  if (!declared.has_tensor_type() || !inferred.has_tensor_type()) return false;
+  if (!declared.tensor_type().has_shape() || !inferred.tensor_type().has_shape()) return false;
+  const auto& a = declared.tensor_type().shape();
+  const auto& b = inferred.tensor_type().shape();
+  if (a.dim_size() != b.dim_size()) return true;
+  for (int i = 0; i < a.dim_size(); ++i)
+    if (a.dim(i).has_dim_value() && b.dim(i).has_dim_value() && a.dim(i).dim_value() != b.dim(i).dim_value())
+      return true;
+  return false;
+}
 }  // namespace
 
 void verifyModel(const Model& model, bool strict) {
@@ -27,6 +53,36 @@ void verifyModel(const Model& model, bool strict) {
   } catch (const std::exception& e) {
     throwInvalid("ONNX checker: " + firstLine(e.what()));
   }
+}
+
+void checkDeclaredShapes(const Model& model) {
+  onnx::ModelProto proto;
+  modelToProto(model, &proto, TensorPayload::kOmitLarge);
+  auto* g = proto.mutable_graph();
+  // Declared shapes are taken out, inferred without them, and compared with what was declared.
+  std::map<std::string, onnx::TypeProto> declared;
+  for (auto& o : *g->mutable_output()) {
+    if (!o.type().has_tensor_type()) continue;
+    declared[o.name()] = o.type();
+    o.mutable_type()->mutable_tensor_type()->clear_shape();
+  }
+  for (const auto& v : g->value_info()) declared.emplace(v.name(), v.type());
+  g->clear_value_info();
+  try {
+    onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*error_mode=*/0, /*data_prop=*/false);
+    onnx::shape_inference::InferShapes(proto, onnx::OpSchemaRegistry::Instance(), opts);
+  } catch (const std::exception&) {
+    return;
+  }
+  auto check = [&](const onnx::ValueInfoProto& v, const char* what) {
+    auto it = declared.find(v.name());
+    if (it == declared.end() || !contradicts(it->second, v.type())) return;
+    throwInvalid(std::string("the model declares ") + what + " '" + v.name() + "' with shape " +
+                 shapeText(it->second) + ", but it computes " + shapeText(v.type()) +
+                 " once constants are folded: the declared shape is wrong");
+  };
+  for (const auto& o : g->output()) check(o, "graph output");
+  for (const auto& v : g->value_info()) check(v, "value");
 }
 
 }  // namespace effdl::ir

@@ -9,4 +9,11 @@ namespace effdl::ir {
 // message. `strict`: shape inference checks types and fails on any node it cannot infer.
 void verifyModel(const Model& model, bool strict);
 
+// After passes have folded constants, libonnx can infer shapes it could not infer from the input
+// (Reshape to a folded Shape(x)). A declared graph output or value_info shape that contradicts
+// them would make the saved model fail to load, so it is reported here as the input's fault:
+// throws effdl::Error (kInvalidModel) naming the value, its declared and its computed shape.
+// Checks nothing when libonnx's lenient inference itself fails (the loader reports that).
+void checkDeclaredShapes(const Model& model);
+
 }  // namespace effdl::ir

@@ -37,6 +37,16 @@ nlohmann::json signatureJson(const analysis::TensorSignature& t) {
   return j;
 }
 
+// One line of at most 120 characters: a file's metadata may hold anything.
+std::string printable(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (out.size() >= 120) return out + "...";
+    out += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? ' ' : c;
+  }
+  return out;
+}
+
 }  // namespace
 
 void renderInspectText(const InspectReport& r, std::ostream& os) {
@@ -49,6 +59,7 @@ void renderInspectText(const InspectReport& r, std::ostream& os) {
   for (size_t i = 0; i < s.opsets.size(); ++i)
     os << (i ? ", " : "") << (s.opsets[i].domain.empty() ? "ai.onnx" : s.opsets[i].domain) << " " << s.opsets[i].version;
   os << "\n  producer        " << (s.producerName.empty() ? "-" : s.producerName + " " + s.producerVersion) << "\n";
+  for (const auto& [key, value] : s.metadata) os << "  metadata        " << printable(key) << ": " << printable(value) << "\n";
   if (!r.boundDims.empty()) {
     os << "  counted with    ";
     for (size_t i = 0; i < r.boundDims.size(); ++i)
@@ -169,6 +180,8 @@ void renderInspectJson(const InspectReport& r, std::ostream& os) {
                 {"ir_version", s.irVersion},
                 {"producer_name", s.producerName},
                 {"producer_version", s.producerVersion}};
+  j["metadata"] = nlohmann::json::object();
+  for (const auto& [key, value] : s.metadata) j["metadata"][key] = value;
   j["bound_dims"] = nlohmann::json::object();
   for (const auto& [k, v] : r.boundDims) j["bound_dims"][k] = v;
   j["runtime"] = {{"missing_ops", nlohmann::json::array()}};

@@ -357,6 +357,20 @@ TEST_F(HostileModels, GemmOfAVector) {
   expectFailure(write(m), kInvalid, "node 'gemm' (Gemm): input 'w' has rank 1; Gemm takes matrices");
 }
 
+TEST_F(HostileModels, DeclaredOutputShapeContradictedOnceFolded) {
+  // Found by fuzz_model: 'log_prob' is declared [3] but is Reshape(…, Shape(x)) = [3,5], which
+  // libonnx sees only after cleanup folds Shape(x); the saved model then failed to load back.
+  // Convert does not fold, so only optimize can tell; it must blame the input, not itself.
+  const auto model = sourceDir() / "tests/fuzz/regressions/model/declared-shape-contradicted-after-folding";
+  auto r = runEffdl("optimize '" + model.string() + "' -o '" + out().string() + "' --no-measure");
+  EXPECT_EQ(r.exitCode, kInvalid) << r.err;
+  EXPECT_EQ(r.err.rfind("effdl: " + model.string() + ": ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("declares graph output 'log_prob' with shape [3], but it computes [3,5]"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(fs::exists(out()));
+}
+
 TEST_F(HostileModels, PoolWithZeroStride) {
   // Found by fuzz_text: libonnx 1.12's pool inference divides by the stride (SIGFPE).
   auto m = addModel();

@@ -45,8 +45,18 @@ report::OptimizeReport optimizeModel(const OptimizeJob& job, const fs::path& inp
   passes::RunOptions run;
   run.verify = job.verify;
   run.reproducerDir = output.parent_path().empty() ? fs::path(".") : output.parent_path();
-  for (const auto& step : passes::runPipeline(*model, job.pipeline, ctx, run)) rep.passes.push_back(toRecord(step));
+  try {
+    for (const auto& step : passes::runPipeline(*model, job.pipeline, ctx, run)) rep.passes.push_back(toRecord(step));
+  } catch (const Error& e) {
+    // What a pass finds wrong with the input names the input file.
+    const std::string prefix = input.string() + ": ";
+    if (e.kind() == ErrorKind::kInternal || std::string_view(e.what()).starts_with(prefix)) throw;
+    throw Error(e.kind(), prefix + e.what());
+  }
 
+  // What made this file, so that it can be made again (issue 9: seeds recorded in metadata).
+  model->setMetadata("effdl.pipeline", rep.pipeline);
+  model->setMetadata("effdl.seed", std::to_string(job.seed));
   ir::saveModel(*model, output, job.saveOptions);
   // "After" is measured on the written file, as any consumer will load it.
   std::unique_ptr<ir::Model> written;

@@ -35,6 +35,8 @@ void PassFlags::add(CLI::App& cmd) {
       if (!o.defaultValue.empty()) h += " [default: " + o.defaultValue + "]";
       if (o.type == passes::OptionType::kStringList) h += "; comma-separated";
       g.opt = cmd.add_option("--" + name, g.value, h)->group("Passes (run in a fixed order)");
+      // A yes/no option works as a plain switch too: `--prune-reconstruct` means true.
+      if (o.type == passes::OptionType::kBool) g.opt->expected(0, 1);
     }
   }
 }
@@ -65,9 +67,12 @@ passes::Pipeline PassFlags::toPipeline() const {
     }
     const passes::PassInfo* info = passes::findPass(f.pass);
     std::string value = f.value;
-    for (const auto& o : info->options)
-      if (o.name == f.option && o.type == passes::OptionType::kStringList)
+    for (const auto& o : info->options) {
+      if (o.name != f.option) continue;
+      if (o.type == passes::OptionType::kStringList)
         std::replace(value.begin(), value.end(), ',', ';');  // lists are stored ';'-joined
+      if (o.type == passes::OptionType::kBool && value.empty()) value = "true";
+    }
     flagged[f.pass][f.option] = value;
   }
   return passes::fixedOrderPipeline(flagged);

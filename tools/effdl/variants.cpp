@@ -216,9 +216,9 @@ bool runVariants(const OptimizeJob& job, const std::vector<VariantSpec>& variant
   rep.selection = "--select " + rule->text + " chose '" + chosen.name + "' (" + chosen.pipeline + ")";
   // The choice may rest on timings: record it in the model so a later reader knows what it is.
   auto model = ir::loadModel(files[*best], job.loadOptions);
-  model->metadata.emplace_back("effdl.variant", chosen.name);
-  model->metadata.emplace_back("effdl.pipeline", chosen.pipeline);
-  model->metadata.emplace_back("effdl.select", rule->text);
+  model->setMetadata("effdl.variant", chosen.name);
+  model->setMetadata("effdl.pipeline", chosen.pipeline);
+  model->setMetadata("effdl.select", rule->text);
   ir::saveModel(*model, output, job.saveOptions);
   rep.after = chosen.after;
   rep.after.fileBytes = report::summarize(*ir::loadModel(output, job.loadOptions), output).fileBytes;

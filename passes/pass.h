@@ -79,6 +79,9 @@ struct PassContext {
   // names --calib, or falls back to random samples and says so in its notes.
   const eval::SampleSet* calib = nullptr;
   int threads = 0;  // for runs of the model inside a pass (0: all cores)
+  // `--decisions REPORT.json`: passes whose choices depend on timings (the quantize latency
+  // guard) replay the choices recorded in this report instead of timing again.
+  std::string decisionsFile;
 };
 
 class Pass {

@@ -262,7 +262,7 @@ std::vector<bool> guardLayers(ir::Model& model, const std::vector<GuardLayer>& l
                       "); kept float " + std::to_string(reverted) + " where int8 was not at least " + margin +
                       " faster" + (list.empty() ? "" : ": " + list) +
                       ". Timings vary between runs: replay these decisions with "
-                      "--quantize-latency-guard-decisions REPORT.json");
+                      "--decisions REPORT.json");
   model.setMetadata("effdl.quantize.latency_guard", guardMetadata(decisions));
   // Report columns after any the pass has (static: sqnr_db); NaN where not measured.
   std::map<std::string, size_t> row;

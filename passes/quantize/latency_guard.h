@@ -1,7 +1,7 @@
 // --quantize-latency-guard: times each quantized layer in effdl's runtime, int8 against float, on
 // the shapes seen during calibration, and says which layers to keep float. Timings vary between
 // runs and machines, so the decisions are written into the model's metadata and the report, and
-// a report can be replayed (--quantize-latency-guard-decisions) to give the same bytes again.
+// a report can be replayed (`effdl optimize --decisions REPORT.json`) to give the same bytes again.
 #pragma once
 
 #include <functional>

@@ -23,8 +23,8 @@ struct QuantizeOptions {
   int64_t blockSize = 0;
   int64_t autoExclude = 0;
   std::set<std::string> excludeNodes, excludeOpTypes;
-  // static: time each quantized layer int8 vs float and keep float where int8 is not
-  // `guardMargin` faster; or replay the decisions of an earlier run's JSON report.
+  // static, dynamic: time each quantized layer int8 vs float and keep float where int8 is not
+  // `guardMargin` faster; or, with `guardDecisions` (--decisions), replay an earlier run's report.
   bool latencyGuard = false;
   double guardMargin = 0.05;
   std::string guardDecisions;

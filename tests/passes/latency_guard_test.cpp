@@ -103,7 +103,8 @@ TEST(LatencyGuard, ReportDecisionsReplayToTheSameModel) {
   writeFile(dir / "report.json", report.dump());
 
   passes::quant::QuantizeOptions o;
-  o.guardDecisions = (dir / "report.json").string();
+  o.latencyGuard = true;
+  o.guardDecisions = (dir / "report.json").string();  // what --decisions sets
   o.guardTimer = [](const std::string& layer, const std::function<void()>&, const std::function<void()>&)
       -> passes::quant::LayerTiming { ADD_FAILURE() << "replay timed " << layer; return {}; };
   auto calib = eval::SampleSet::open("random:3", 1 << 20, 7);

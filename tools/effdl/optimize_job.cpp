@@ -42,6 +42,7 @@ report::OptimizeReport optimizeModel(const OptimizeJob& job, const fs::path& inp
   ctx.seed = job.seed;
   ctx.threads = job.threads;
   ctx.calib = job.calib ? &*job.calib : nullptr;
+  ctx.decisionsFile = job.decisions;
   passes::RunOptions run;
   run.verify = job.verify;
   run.reproducerDir = output.parent_path().empty() ? fs::path(".") : output.parent_path();

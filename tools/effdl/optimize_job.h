@@ -28,6 +28,7 @@ struct OptimizeJob {
   std::optional<eval::SampleSet> calib;
   uint64_t seed = 0;
   int threads = 0;
+  std::string decisions;  // --decisions: a report whose timing-dependent choices are replayed
 };
 
 // Optimizes `input` into `output` (atomically; removed again if it does not load back) and returns

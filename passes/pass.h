@@ -82,6 +82,9 @@ struct PassContext {
   // Long steps inside a pass (calibration runs) report (step, done, total) here: done == 0 starts
   // the step, done == total ends it. Empty: nobody is watching. The CLI draws it on stderr.
   std::function<void(const std::string& step, size_t done, size_t total)> progress;
+  // `--decisions REPORT.json`: passes whose choices depend on timings (the quantize latency
+  // guard) replay the choices recorded in this report instead of timing again.
+  std::string decisionsFile;
 };
 
 class Pass {

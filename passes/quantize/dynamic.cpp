@@ -6,9 +6,15 @@
 //   Wq = round(W / sw[n]) s8 symmetric per output column, sw[n] = max_k |W[k, n]| / 127.
 // Embedding tables become int8 rows dequantized after the Gather. Conv stays float (ConvInteger
 // is slow or missing in common runtimes) and the notes say so. x is quantized once for all the
-// MatMuls that read it (Q/K/V projections).
+// MatMuls that read it (Q/K/V projections). With --quantize-latency-guard, MatMul/Gemm layers whose
+// int8 form is not faster in effdl's runtime stay float (latency_guard.h).
 #include <map>
+#include <optional>
+#include <set>
 
+#include "core/error.h"
+#include "eval/sample_set.h"
+#include "passes/common/activation_tap.h"
 #include "passes/quantize/quantize_modes.h"
 #include "passes/quantize/weight_rewrite.h"
 
@@ -31,11 +37,66 @@ std::string check(const ir::Node& n) {
   return "";
 }
 
+// --quantize-latency-guard for dynamic mode: times each MatMul/Gemm of `layers` against its
+// MatMulInteger form in one-layer models, with the input shapes of one run of the model (the
+// calibration set when given, else one seeded random sample); returns the layers to keep float.
+std::set<const ir::Node*> latencyGuard(ir::Model& model, const std::vector<ir::Node*>& layers,
+                                       const QuantizeOptions& o, PassContext& ctx, PassResult& r) {
+  std::vector<GuardLayer> gl;
+  std::vector<std::string> taps;
+  for (const ir::Node* n : layers) {
+    gl.push_back({n->name().empty() ? n->output(0)->name() : n->name(), n, nullptr});
+    taps.push_back(n->input(0)->name());
+  }
+  std::map<std::string, std::vector<int64_t>> shapes;
+  if (o.guardDecisions.empty() && !taps.empty()) {
+    std::optional<eval::SampleSet> one;
+    if (!ctx.calib) one.emplace(eval::SampleSet::open("random:1", ctx.limits.maxTensorBytes, ctx.seed));
+    TapOptions topt;
+    topt.threads = ctx.threads;
+    forEachActivation(model, taps, ctx.calib ? *ctx.calib : *one, topt,
+                      [&](size_t, const std::vector<const ir::Tensor*>& ts) {
+                        for (size_t i = 0; i < ts.size(); ++i) shapes[taps[i]] = ts[i]->dims();
+                      });
+  }
+  QuantizeOptions lo = o;
+  lo.keepIoFloat = false;
+  lo.excludeNodes.clear();
+  lo.excludeOpTypes.clear();
+  lo.latencyGuard = false;
+  lo.guardDecisions.clear();
+  auto quantizeLayer = [&](ir::Model& m) {
+    PassContext none;
+    PassResult q = quantizeDynamic(m, lo, NodeFilter(lo), none);
+    if (q.counter("MatMul -> MatMulInteger") + q.counter("Gemm -> MatMulInteger") != 1)
+      throwInternal("latency guard: one-layer model of '" + m.graph->name() + "' not quantized");
+  };
+  const std::vector<bool> keepFloat = guardLayers(model, gl, shapes, quantizeLayer, guardOptions(o, ctx), r);
+  std::set<const ir::Node*> out;
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (keepFloat[i]) out.insert(layers[i]);
+  return out;
+}
+
 }  // namespace
 
-PassResult quantizeDynamic(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f) {
+PassResult quantizeDynamic(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f, PassContext& ctx) {
   PassResult r;
   ir::Graph& g = *model.graph;
+  // Which MatMul/Gemm to rewrite, decided before any edit (the guard runs the unchanged model).
+  std::vector<ir::Node*> layers;
+  for (ir::Node* n : g.nodes()) {
+    if (!isDefaultDomain(*n) || (n->opType() != "MatMul" && n->opType() != "Gemm")) continue;
+    std::string why = check(*n);
+    if (!why.empty()) {
+      r.decline(n->opType() + ": " + why);
+      continue;
+    }
+    if (f.eligible(*n, r)) layers.push_back(n);
+  }
+  std::set<const ir::Node*> keepFloat;
+  if (o.latencyGuard || !o.guardDecisions.empty()) keepFloat = latencyGuard(model, layers, o, ctx, r);
+  const std::set<const ir::Node*> chosen(layers.begin(), layers.end());
   WeightRewriter w(g, {o.perChannel, o.reduceRange, 0}, r);
   std::map<const ir::Value*, ir::Node*> quantizedInputs;  // x -> its DynamicQuantizeLinear
   int64_t convs = 0;
@@ -47,13 +108,11 @@ PassResult quantizeDynamic(ir::Model& model, const QuantizeOptions& o, const Nod
       continue;
     }
     if (op == "Conv" || op == "ConvTranspose") ++convs;
-    if (op != "MatMul" && op != "Gemm") continue;
-    std::string why = check(*n);
-    if (!why.empty()) {
-      r.decline(op + ": " + why);
+    if (!chosen.count(n)) continue;
+    if (keepFloat.count(n)) {
+      r.count("layers kept float (--quantize-latency-guard)");
       continue;
     }
-    if (!f.eligible(*n, r)) continue;
     const bool gemm = op == "Gemm";
     auto wq = w.int8Weight(n->input(1), gemm && n->attrInt("transB", 0) != 0);
     const float alpha = gemm ? n->attrFloat("alpha", 1.0f) : 1.0f;

@@ -49,12 +49,14 @@ PassResult Quantize::run(ir::Model& model, PassContext& ctx) {
              n.opType() == "MatMulInteger" || n.opType() == "ConvInteger")
       ++quantizedOps;
   });
-  quant::NodeFilter filter(o_);
+  quant::QuantizeOptions o = o_;
+  if (o.latencyGuard && !ctx.decisionsFile.empty()) o.guardDecisions = ctx.decisionsFile;  // --decisions
+  quant::NodeFilter filter(o);
   PassResult r;
-  if (o_.mode == "weight-only") r = quant::quantizeWeightOnly(model, o_, filter);
-  else if (o_.mode == "dynamic") r = quant::quantizeDynamic(model, o_, filter);
-  else if (o_.mode == "static") r = quant::quantizeStatic(model, o_, filter, ctx);
-  else if (o_.mode == "fp16") r = quant::quantizeFp16(model, o_, filter, ctx);
+  if (o.mode == "weight-only") r = quant::quantizeWeightOnly(model, o, filter);
+  else if (o.mode == "dynamic") r = quant::quantizeDynamic(model, o, filter, ctx);
+  else if (o.mode == "static") r = quant::quantizeStatic(model, o, filter, ctx);
+  else if (o.mode == "fp16") r = quant::quantizeFp16(model, o, filter, ctx);
   else throwUsage("quantize: unknown mode '" + o_.mode + "' (static, dynamic, weight-only, fp16)");
   if (quantizedOps > 0)
     r.notes.push_back("the model was already (partly) quantized: " + std::to_string(quantizedOps) +
@@ -98,7 +100,13 @@ PassInfo quantizeInfo() {
         {}},
        {"exclude-nodes", OptionType::kStringList, "", "node names kept float", {}},
        {"exclude-op-types", OptionType::kStringList, "", "op types kept float", {}},
-       {"auto-exclude", OptionType::kInt, "0", "static: keep the K layers with the worst SQNR float", {}}},
+       {"auto-exclude", OptionType::kInt, "0", "static: keep the K layers with the worst SQNR float", {}},
+       {"latency-guard", OptionType::kBool, "false",
+        "static, dynamic: time each quantized layer int8 vs float in effdl's runtime; keep float where int8 is not faster "
+        "(timing-dependent: decisions go to the report and metadata; --decisions REPORT.json replays them)",
+        {}},
+       {"latency-guard-margin", OptionType::kFloat, "0.05",
+        "latency guard: int8 stays only when at least this fraction faster than float", {}}},
       [](const PassOptions& p) {
         quant::QuantizeOptions o;
         o.mode = p.getString("mode");
@@ -120,6 +128,12 @@ PassInfo quantizeInfo() {
         if (o.autoExclude < 0) throwUsage("quantize: auto-exclude must be >= 0");
         for (auto& s : p.getList("exclude-nodes")) o.excludeNodes.insert(s);
         for (auto& s : p.getList("exclude-op-types")) o.excludeOpTypes.insert(s);
+        o.latencyGuard = p.getBool("latency-guard");
+        o.guardMargin = p.getFloat("latency-guard-margin");
+        if (!(o.guardMargin >= 0.0 && o.guardMargin < 1.0))
+          throwUsage("quantize: latency-guard-margin must be in [0, 1), got " + p.getString("latency-guard-margin"));
+        if (o.latencyGuard && o.mode != "static" && o.mode != "dynamic")
+          throwUsage("quantize: the latency guard applies to --quantize static and dynamic (got mode " + o.mode + ")");
         return std::make_unique<Quantize>(std::move(o));
       }};
   info.cliFlag = "quantize";

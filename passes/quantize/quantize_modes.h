@@ -6,6 +6,7 @@
 
 #include "ir/graph.h"
 #include "passes/pass.h"
+#include "passes/quantize/latency_guard.h"
 
 namespace effdl::passes::quant {
 
@@ -22,7 +23,17 @@ struct QuantizeOptions {
   int64_t blockSize = 0;
   int64_t autoExclude = 0;
   std::set<std::string> excludeNodes, excludeOpTypes;
+  // static, dynamic: time each quantized layer int8 vs float and keep float where int8 is not
+  // `guardMargin` faster; or, with `guardDecisions` (--decisions), replay an earlier run's report.
+  bool latencyGuard = false;
+  double guardMargin = 0.05;
+  std::string guardDecisions;
+  LayerTimer guardTimer;  // empty: fastestTiming (tests inject their own)
 };
+
+inline GuardOptions guardOptions(const QuantizeOptions& o, const PassContext& ctx) {
+  return GuardOptions{o.guardMargin, ctx.threads, o.guardTimer, o.guardDecisions};
+}
 
 // Which nodes the user left eligible (--quantize-exclude-nodes, -exclude-op-types, -keep-io-float).
 class NodeFilter {
@@ -36,7 +47,7 @@ class NodeFilter {
 };
 
 PassResult quantizeWeightOnly(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f);
-PassResult quantizeDynamic(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f);
+PassResult quantizeDynamic(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f, PassContext& ctx);
 PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f, PassContext& ctx);
 PassResult quantizeFp16(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f, PassContext& ctx);
 

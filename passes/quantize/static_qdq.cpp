@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -23,6 +24,7 @@
 #include "ir/onnx_export.h"
 #include "ir/onnx_import.h"
 #include "passes/common/activation_tap.h"
+#include "passes/quantize/latency_guard.h"
 #include "passes/quantize/quant_math.h"
 #include "passes/quantize/quantize_modes.h"
 #include "passes/quantize/range_observer.h"
@@ -100,9 +102,9 @@ struct Plan {
   }
 };
 
-// `forceFloat`: output names of layers --quantize-auto-exclude keeps float.
+// `forceFloat`: output names of layers kept float -> the option that says so (auto-exclude, latency guard).
 Plan makePlan(ir::Graph& g, const QuantizeOptions& o, const NodeFilter& f, PassResult& r,
-              const std::set<std::string>& forceFloat) {
+              const std::map<std::string, std::string>& forceFloat) {
   Plan p;
   for (ir::Node* n : g.nodes()) {
     if (!isDefaultDomain(*n) || !isCore(n->opType())) continue;
@@ -120,7 +122,7 @@ Plan makePlan(ir::Graph& g, const QuantizeOptions& o, const NodeFilter& f, PassR
     }
     if (!f.eligible(*n, r)) continue;
     if (n->output(0) && forceFloat.count(n->output(0)->name())) {
-      r.count("layers kept float (--quantize-auto-exclude)");
+      r.count("layers kept float (" + forceFloat.at(n->output(0)->name()) + ")");
       continue;
     }
     p.cores.push_back(n);
@@ -172,7 +174,10 @@ Plan makePlan(ir::Graph& g, const QuantizeOptions& o, const NodeFilter& f, PassR
 
 using ParamMap = std::map<std::string, ActParams>;  // by the quantized tensor's name
 
-ParamMap calibrate(ir::Model& model, const Plan& plan, const QuantizeOptions& o, PassContext& ctx) {
+// `shapes` (when given): the shape of every planned tensor on the last sample, for the latency
+// guard's one-layer models; tensors that only keep another's scale are tapped for it too.
+ParamMap calibrate(ir::Model& model, const Plan& plan, const QuantizeOptions& o, PassContext& ctx,
+                   std::map<std::string, std::vector<int64_t>>* shapes) {
   std::vector<std::string> taps, keys;
   for (const ir::Value* v : plan.tensors) {
     if (plan.sameScaleAs.count(v)) continue;
@@ -180,16 +185,25 @@ ParamMap calibrate(ir::Model& model, const Plan& plan, const QuantizeOptions& o,
     taps.push_back(fold != plan.folds.end() ? fold->second->output(0)->name() : v->name());
     keys.push_back(v->name());
   }
-  std::vector<RangeObserver> observers(taps.size(), RangeObserver(o.calibMethod != CalibMethod::kMinMax));
+  const size_t observed = taps.size();
+  if (shapes)
+    for (const ir::Value* v : plan.tensors)
+      if (plan.sameScaleAs.count(v)) {
+        taps.push_back(v->name());
+        keys.push_back(v->name());
+      }
+  std::vector<RangeObserver> observers(observed, RangeObserver(o.calibMethod != CalibMethod::kMinMax));
   if (!taps.empty()) {
     TapOptions topt = tapOptions(ctx, "quantize calibration");
     forEachActivation(model, taps, *ctx.calib, topt, [&](size_t, const std::vector<const ir::Tensor*>& ts) {
-      for (size_t i = 0; i < ts.size(); ++i)
+      for (size_t i = 0; i < observed; ++i)
         if (ts[i]->dtype() == ir::DataType::kFloat) observers[i].observe(ts[i]->values<float>());
+      if (shapes)
+        for (size_t i = 0; i < ts.size(); ++i) (*shapes)[taps[i]] = (*shapes)[keys[i]] = ts[i]->dims();
     });
   }
   ParamMap params;
-  for (size_t i = 0; i < taps.size(); ++i) {
+  for (size_t i = 0; i < observed; ++i) {
     auto [lo, hi] = observers[i].range(o.calibMethod, o.percentile);
     ActParams ap = activationParams(lo, hi, o.activationU8);
     params[keys[i]] = ap;
@@ -198,6 +212,26 @@ ParamMap calibrate(ir::Model& model, const Plan& plan, const QuantizeOptions& o,
                std::to_string(ap.scale) + " zero point " + std::to_string(ap.zeroPoint));
   }
   return params;
+}
+
+// The parameters of every tensor `plan` quantizes, by name: data-movement outputs take their
+// source's, and a folded Relu/Clip's output its producer's (the names a one-layer model sees).
+ParamMap resolvedParams(const Plan& plan, const ParamMap& byName) {
+  ParamMap out;
+  for (const ir::Value* v : plan.tensors) {
+    auto it = plan.sameScaleAs.find(v);
+    const ir::Value* src = it != plan.sameScaleAs.end() ? it->second : v;
+    // Chains (MaxPool -> Flatten) resolve in order: the source was assigned before.
+    if (out.count(src->name()))
+      out[v->name()] = out.at(src->name());
+    else if (byName.count(src->name()))
+      out[v->name()] = byName.at(src->name());
+    else
+      out[v->name()] = ActParams{};
+  }
+  for (const auto& [y, act] : plan.folds)
+    if (out.count(y->name())) out[act->output(0)->name()] = out.at(y->name());
+  return out;
 }
 
 // Fake quantization in float ops, for the simulated model: (Clip(Round(x / s) + z, lo, hi) - z) * s.
@@ -222,18 +256,8 @@ ir::Value* fakeQuant(ir::Graph& g, ir::Value* v, const ActParams& ap, bool u8, i
 void rewrite(ir::Graph& g, const Plan& plan, const ParamMap& byName, const QuantizeOptions& o, const NodeFilter& f,
              PassResult& r, bool simulate) {
   std::map<const ir::Value*, ActParams> params;
-  for (const ir::Value* v : plan.tensors) {
-    auto it = plan.sameScaleAs.find(v);
-    const ir::Value* src = it != plan.sameScaleAs.end() ? it->second : v;
-    // Chains (MaxPool -> Flatten) resolve in order: the source was assigned before.
-    auto known = params.find(src);
-    if (known != params.end())
-      params[v] = known->second;
-    else if (byName.count(src->name()))
-      params[v] = byName.at(src->name());
-    else
-      params[v] = ActParams{};
-  }
+  const ParamMap resolved = resolvedParams(plan, byName);
+  for (const ir::Value* v : plan.tensors) params[v] = resolved.at(v->name());
   // The scale of each core op's quantized input, read before the edits below.
   std::map<const ir::Node*, float> inputScale;
   for (ir::Node* n : plan.cores) {
@@ -400,6 +424,39 @@ std::vector<LayerError> layerErrors(const ir::Model& model, const QuantizeOption
   return kept;
 }
 
+
+std::string layerName(const ir::Node& n) { return n.name().empty() ? n.output(0)->name() : n.name(); }
+
+// --quantize-latency-guard: whether each planned core layer stays int8 (latency_guard.h); returns
+// the output names of the layers to keep float.
+std::set<std::string> latencyGuard(ir::Model& model, const Plan& plan, const ParamMap& params,
+                                   const std::map<std::string, std::vector<int64_t>>& shapes,
+                                   const QuantizeOptions& o, PassContext& ctx, PassResult& r) {
+  std::vector<GuardLayer> layers;
+  for (const ir::Node* n : plan.cores) {
+    auto fold = plan.folds.find(n->output(0));
+    layers.push_back({layerName(*n), n, fold != plan.folds.end() ? fold->second : nullptr});
+  }
+  // The int8 twin of a one-layer model is quantized as the whole model is, with its ranges.
+  const ParamMap resolved = resolvedParams(plan, params);
+  QuantizeOptions lo = o;
+  lo.keepIoFloat = false;
+  lo.excludeNodes.clear();
+  lo.excludeOpTypes.clear();
+  auto quantizeLayer = [&](ir::Model& m) {
+    NodeFilter lf(lo);
+    PassResult scratch;
+    Plan lp = makePlan(*m.graph, lo, lf, scratch, {});
+    if (lp.cores.size() != 1) throwInternal("latency guard: one-layer model of '" + m.graph->name() + "' not quantized");
+    rewrite(*m.graph, lp, resolved, lo, lf, scratch, /*simulate=*/false);
+  };
+  const std::vector<bool> keepFloat = guardLayers(model, layers, shapes, quantizeLayer, guardOptions(o, ctx), r);
+  std::set<std::string> revert;
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (keepFloat[i]) revert.insert(layers[i].core->output(0)->name());
+  return revert;
+}
+
 }  // namespace
 
 PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const NodeFilter& f, PassContext& ctx) {
@@ -411,10 +468,14 @@ PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const Node
   ir::Graph& g = *model.graph;
   PassResult planNotes;
   Plan plan = makePlan(g, o, f, planNotes, {});
-  const ParamMap params = calibrate(model, plan, o, ctx);
+  const bool guard = o.latencyGuard || !o.guardDecisions.empty();
+  std::map<std::string, std::vector<int64_t>> shapes;
+  const ParamMap params = calibrate(model, plan, o, ctx, guard && o.guardDecisions.empty() ? &shapes : nullptr);
+  // A plan that keeps layers float may quantize a Relu's output that this plan folded: by name.
+  const ParamMap allParams = resolvedParams(plan, params);
 
   // Per-layer error of the quantized model against the float one (a simulated copy, in float ops).
-  std::set<std::string> worst;
+  std::map<std::string, std::string> worst;  // output name -> why kept float
   std::vector<LayerError> errors = layerErrors(model, o, f, params, ctx, r);
   if (!errors.empty()) {
     r.layerColumns = {"sqnr_db"};
@@ -429,15 +490,24 @@ PassResult quantizeStatic(ir::Model& model, const QuantizeOptions& o, const Node
       list += (i ? ", " : "") + sorted[i].layer + " " + buf + " dB";
     }
     r.notes.push_back("static: least accurate layers (SQNR vs float): " + list);
-    for (size_t i = 0; i < sorted.size() && i < static_cast<size_t>(o.autoExclude); ++i) worst.insert(sorted[i].output);
+    for (size_t i = 0; i < sorted.size() && i < static_cast<size_t>(o.autoExclude); ++i)
+      worst[sorted[i].output] = "--quantize-auto-exclude";
   }
   PassResult planResult;
   if (!worst.empty())
     plan = makePlan(g, o, f, planResult, worst);
   else
     planResult = planNotes;
+  if (guard) {
+    std::set<std::string> reverted = latencyGuard(model, plan, params, shapes, o, ctx, r);
+    if (!reverted.empty()) {
+      for (const std::string& y : reverted) worst[y] = "--quantize-latency-guard";
+      planResult = PassResult{};
+      plan = makePlan(g, o, f, planResult, worst);
+    }
+  }
   r.merge(planResult);
-  rewrite(g, plan, params, o, f, r, /*simulate=*/false);
+  rewrite(g, plan, allParams, o, f, r, /*simulate=*/false);
   r.changed = !r.counters.empty();
   r.notes.push_back("static: calibrated on " + ctx.calib->describe() + " (" +
                     (o.calibMethod == CalibMethod::kMinMax    ? "minmax"

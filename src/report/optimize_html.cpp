@@ -1,5 +1,6 @@
 // The optimize report as one self-contained HTML page: summary table, before/after bars, per-layer
 // bars of each pass, and the footprint–quality scatter with the Pareto frontier for variants.
+#include <cmath>
 #include <ostream>
 
 #include "report/optimize_report.h"
@@ -81,7 +82,8 @@ void renderOptimizeHtml(const OptimizeReport& r, std::ostream& os) {
     for (size_t c = 0; c < p.layerColumns.size(); ++c) {
       std::vector<BarItem> items;
       for (const auto& [name, values] : p.layers)
-        if (c < values.size()) items.push_back({name, values[c], formatSci(values[c])});
+        if (c < values.size() && !std::isnan(values[c]))  // NaN: not measured for this row
+          items.push_back({name, values[c], formatSci(values[c])});
       os << svgHorizontalBars(p.layerColumns[c], items);
     }
   }

@@ -70,5 +70,43 @@ TEST(CliQuantize, ExcludeOpTypesTakesACommaSeparatedList) {
   EXPECT_GT(j["after"]["file_bytes"].get<double>(), 0.9 * j["before"]["file_bytes"].get<double>());
 }
 
+// The latency guard's report lists the layers it kept float (a 99% margin: int8 would have to be
+// 100x faster, so every layer is reverted), and its JSON report replays to the same bytes.
+TEST(CliQuantize, LatencyGuardReportListsRevertedLayersAndReplays) {
+  TempDir dir;
+  const std::string common = "optimize '" + kModel + "' --quantize static --calib random:4 --threads 1 "
+                             "--bench-iters 0 --fidelity-samples 0 --force --quantize-latency-guard true "
+                             "--quantize-latency-guard-margin 0.99";
+  auto r = runEffdl(common + " -o '" + (dir / "a.onnx").string() + "' --report '" + (dir / "a.json").string() + "'");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("kept float 4 where int8 was not at least 99% faster: /conv1/Conv (int8 "), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("reverted"), std::string::npos) << r.out;  // the per-layer column
+  auto j = nlohmann::json::parse(readFile(dir / "a.json"));
+  auto errors = validateJson(j, loadSchema("report.schema.json"));
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  const auto& q = j["passes"][2];
+  EXPECT_EQ(q["counters"]["layers kept float (--quantize-latency-guard)"], 4);
+  EXPECT_EQ(q["layers"]["columns"], nlohmann::json::array({"sqnr_db", "fp32_ms", "int8_ms", "reverted"}));
+  for (const auto& row : q["layers"]["rows"]) EXPECT_EQ(row["values"][3], 1.0) << row.dump();
+
+  // The same flags with --decisions: no timing, the same bytes (effdl.pipeline included).
+  auto b = runEffdl(common + " -o '" + (dir / "b.onnx").string() + "' --decisions '" + (dir / "a.json").string() +
+                    "' --json");
+  ASSERT_EQ(b.exitCode, 0) << b.err;
+  EXPECT_EQ(readFile(dir / "a.onnx"), readFile(dir / "b.onnx"));
+  auto jb = nlohmann::json::parse(b.out);
+  EXPECT_TRUE(validateJson(jb, loadSchema("report.schema.json")).empty());
+  EXPECT_NE(jb["passes"][2]["notes"].dump().find("decisions replayed from"), std::string::npos);
+  EXPECT_TRUE(jb["passes"][2]["layers"]["rows"][0]["values"][1].is_null());  // not timed
+
+  // --decisions without a pass that times anything is a usage error.
+  auto c = runEffdl("optimize '" + kModel + "' -o '" + (dir / "c.onnx").string() +
+                    "' --quantize dynamic --no-measure --decisions '" + (dir / "a.json").string() + "'");
+  EXPECT_EQ(c.exitCode, 1);
+  EXPECT_NE(c.err.find("--decisions: no pass in the pipeline makes timing-dependent choices"), std::string::npos)
+      << c.err;
+}
+
 }  // namespace
 }  // namespace effdl::test

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "core/error.h"
+#include "runtime/kernels/half.h"
 #include "runtime/session.h"
 #include "test_util.h"
 
@@ -307,13 +308,66 @@ TEST(RuntimeConvMatMul, BadShapesAreErrorsNamingTheNode) {
   EXPECT_NE(msg.find("does not broadcast"), std::string::npos) << msg;
 }
 
-TEST(RuntimeConvMatMul, Float16IsRefusedAtBuild) {
+// float16 models (--quantize fp16) are computed in float32: inputs widened, outputs rounded back.
+// Halves of small integers are exact, so the products are too.
+ir::Tensor halfOf(std::vector<int64_t> dims, const std::vector<float>& v) {
+  std::vector<uint16_t> h(v.size());
+  for (size_t i = 0; i < v.size(); ++i) h[i] = runtime::floatToHalf(v[i]);
+  return ir::Tensor::fromVector(ir::DataType::kFloat16, std::move(dims), h);
+}
+std::vector<float> floatsOfHalf(const ir::Tensor& t) {
+  EXPECT_EQ(t.dtype(), ir::DataType::kFloat16);
+  std::vector<float> out;
+  for (uint16_t h : t.values<uint16_t>()) out.push_back(runtime::halfToFloat(h));
+  return out;
+}
+
+TEST(RuntimeConvMatMul, Float16MatMulRunsInFloat32) {
   auto m = parse(R"(
     <ir_version: 8, opset_import: ["" : 17]>
     g (float16[2,2] x, float16[2,2] b) => (float16[2,2] y) { y = MatMul(x, b) })");
+  Session s(*m, {1});
+  auto x = halfOf({2, 2}, {1, 2, 3, 4}), b = halfOf({2, 2}, {5, 6, 7, 8});
+  auto y = s.run({{"x", &x}, {"b", &b}})[0];
+  EXPECT_EQ(y.dims(), (std::vector<int64_t>{2, 2}));
+  expectNear(floatsOfHalf(y), {19, 22, 43, 50}, 0);
+}
+
+TEST(RuntimeConvMatMul, Float16ConstantWeightsOfConvAndGemmAreWidenedOnce) {
+  // x -> Conv(w: [2,1,1,1] = {2, -1}, b = {0.5, 1}) -> Flatten -> Gemm(B: [8,1] ones, transB=0)
+  auto m = std::make_unique<ir::Model>();
+  m->opsets = {{"", 17}};
+  ir::Graph& g = *m->graph;
+  ir::Value* x = g.addInput("x", ir::ValueType::tensor(ir::DataType::kFloat16,
+                                                       {ir::Dim::known(1), ir::Dim::known(1), ir::Dim::known(2),
+                                                        ir::Dim::known(2)}));
+  ir::Value* w = g.addInitializer("w", halfOf({2, 1, 1, 1}, {2, -1}));
+  ir::Value* b = g.addInitializer("b", halfOf({2}, {0.5f, 1}));
+  ir::Value* ones = g.addInitializer("ones", halfOf({8, 1}, std::vector<float>(8, 1.0f)));
+  ir::Node* conv = g.createNode("Conv", {x, w, b}, {"c"});
+  conv->output(0)->setType(ir::ValueType::tensor(ir::DataType::kFloat16, {}));
+  ir::Node* flat = g.createNode("Flatten", {conv->output(0)}, {"f"});
+  flat->output(0)->setType(ir::ValueType::tensor(ir::DataType::kFloat16, {}));
+  ir::Node* gemm = g.createNode("Gemm", {flat->output(0), ones}, {"y"});
+  gemm->output(0)->setType(ir::ValueType::tensor(ir::DataType::kFloat16, {}));
+  g.addOutput(conv->output(0));
+  g.addOutput(gemm->output(0));
+  Session s(*m, {1});
+  auto in = halfOf({1, 1, 2, 2}, {1, 2, 3, 4});
+  for (int run = 0; run < 2; ++run) {
+    auto out = s.run({{"x", &in}});
+    expectNear(floatsOfHalf(out[0]), {2.5f, 4.5f, 6.5f, 8.5f, 0, -1, -2, -3}, 0);
+    expectNear(floatsOfHalf(out[1]), {16}, 0);  // 22 - 6
+  }
+}
+
+TEST(RuntimeConvMatMul, Bfloat16IsRefusedAtBuild) {
+  auto m = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (bfloat16[2,2] x, bfloat16[2,2] b) => (bfloat16[2,2] y) { y = MatMul(x, b) })");
   std::string msg;
   EXPECT_EQ(kindOf([&] { Session s(*m, {1}); }, &msg), ErrorKind::kUnsupported);
-  EXPECT_NE(msg.find("float16"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("bfloat16"), std::string::npos) << msg;
 }
 
 // ------------------------------------------------------------- oneDNN against plain C++ paths

@@ -26,7 +26,7 @@ void registerOptimize(CLI::App& app) {
     std::vector<std::string> models;
     std::string outDir;
     int jobs = 1;
-    std::string output, passes, recipe, externalData = "auto", calib;
+    std::string output, passes, recipe, externalData = "auto", calib, decisions;
     bool force = false, verify = false, json = false, noMeasure = false;
     int threads = 0, benchIters = 20, fidelitySamples = 8;
     uint64_t seed = 0;
@@ -62,6 +62,10 @@ void registerOptimize(CLI::App& app) {
                   "calibration data for passes that need it: a folder of samples (.npz, or folders of .npy/.pb "
                   "named after the model's inputs) or random:N seeded random samples")
       ->type_name("DIR|random:N");
+  cmd->add_option("--decisions", args->decisions,
+                  "replay the timing-dependent choices (--quantize-latency-guard) recorded in the JSON report of an "
+                  "earlier run: the same bytes again, without timing")
+      ->type_name("REPORT.json");
   cmd->add_option("--seed", args->seed, "seed for random calibration/fidelity inputs and seeded passes")
       ->capture_default_str();
   cmd->add_option("--threads", args->threads, "threads for calibration and measurements (default: all cores)")
@@ -127,6 +131,14 @@ void registerOptimize(CLI::App& app) {
     job.verify = args->verify;
     job.seed = args->seed;
     job.threads = args->threads;
+    job.decisions = args->decisions;
+    if (!job.decisions.empty()) {
+      bool timed = false;
+      for (const auto& st : job.pipeline.steps)
+        timed = timed || (st.info->name == "quantize" && st.options.getBool("latency-guard"));
+      if (!timed)
+        throwUsage("--decisions: no pass in the pipeline makes timing-dependent choices (add --quantize-latency-guard)");
+    }
     job.measureEnabled = !args->noMeasure;
     std::map<std::string, int64_t> dims;
     for (const auto& [k, v] : job.loadOptions.dimBindings) dims[k] = v;

@@ -45,6 +45,7 @@ report::OptimizeReport optimizeModel(const OptimizeJob& job, const fs::path& inp
   ctx.calib = job.calib ? &*job.calib : nullptr;
   ctx.progress = [report = progressReporter(), prefix = job.progressLabel.empty() ? "" : job.progressLabel + ": "](
                      const std::string& step, size_t done, size_t total) { report(prefix + step, done, total); };
+  ctx.decisionsFile = job.decisions;
   passes::RunOptions run;
   run.verify = job.verify;
   run.reproducerDir = output.parent_path().empty() ? fs::path(".") : output.parent_path();

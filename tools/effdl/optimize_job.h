@@ -30,6 +30,7 @@ struct OptimizeJob {
   int threads = 0;
   // Prefix of this job's progress steps, e.g. the variant's name ("int8: bench optimized").
   std::string progressLabel;
+  std::string decisions;  // --decisions: a report whose timing-dependent choices are replayed
 };
 
 // Optimizes `input` into `output` (atomically; removed again if it does not load back) and returns

@@ -23,6 +23,7 @@
 #include "runtime/kernel_registry.h"
 #include "runtime/kernels/conv_geometry.h"
 #include "runtime/kernels/families.h"
+#include "runtime/kernels/float16_via_float.h"
 
 namespace effdl::runtime {
 namespace {
@@ -478,8 +479,8 @@ void registerMatMulKernels(KernelRegistry& r);  // kernels/matmul.cpp
 
 // The oneDNN-backed families, under one entry in families.h.
 void registerConvMatMulKernels(KernelRegistry& r) {
-  r.add(KernelEntry{"", "Conv", 1, 1000, makeConv});
-  r.add(KernelEntry{"", "ConvTranspose", 1, 1000, makeConvTranspose});
+  r.add(KernelEntry{"", "Conv", 1, 1000, float16ViaFloat(makeConv)});
+  r.add(KernelEntry{"", "ConvTranspose", 1, 1000, float16ViaFloat(makeConvTranspose)});
   registerMatMulKernels(r);
 }
 

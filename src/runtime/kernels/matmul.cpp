@@ -20,6 +20,7 @@
 #include "runtime/dnnl_context.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/kernels/families.h"
+#include "runtime/kernels/float16_via_float.h"
 
 namespace effdl::runtime {
 namespace {
@@ -35,8 +36,8 @@ int64_t numel(const Shape& s) {
 
 bool isConstFloat(const ir::Tensor* t) { return t && t->dtype() == ir::DataType::kFloat; }
 
-// Refuses float16/bfloat16 (oneDNN has no f16 matmul on this CPU and effdl does not convert
-// silently) and non-numeric types at build time when the model declares them.
+// Refuses bfloat16 and non-numeric types at build time when the model declares them (float16
+// reaches this kernel widened to float32: float16_via_float.h).
 void checkDtypes(const KernelBuildContext& ctx, size_t count) {
   for (size_t i = 0; i < std::min(count, ctx.numInputs()); ++i) {
     const ir::Value* v = ctx.input(i);
@@ -513,8 +514,8 @@ std::unique_ptr<Kernel> makeGemm(const KernelBuildContext& ctx) { return std::ma
 }  // namespace
 
 void registerMatMulKernels(KernelRegistry& r) {
-  r.add(KernelEntry{"", "MatMul", 1, 1000, makeMatMul});
-  r.add(KernelEntry{"", "Gemm", 1, 1000, makeGemm});
+  r.add(KernelEntry{"", "MatMul", 1, 1000, float16ViaFloat(makeMatMul)});
+  r.add(KernelEntry{"", "Gemm", 1, 1000, float16ViaFloat(makeGemm)});
 }
 
 }  // namespace effdl::runtime

@@ -48,6 +48,7 @@ report::OptimizeReport optimizeModel(const OptimizeJob& job, const fs::path& inp
   for (const auto& step : passes::runPipeline(*model, job.pipeline, ctx, run)) rep.passes.push_back(toRecord(step));
 
   ir::saveModel(*model, output, job.saveOptions);
+  model.reset();  // the weights it owns are on disk now: do not hold them while loading them back
   // "After" is measured on the written file, as any consumer will load it.
   std::unique_ptr<ir::Model> written;
   try {

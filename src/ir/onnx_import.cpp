@@ -253,7 +253,12 @@ std::unique_ptr<Model> loadModel(const fs::path& path, const LoadOptions& option
   // Parsed from the descriptor in chunks, not from the map: the parse copies each raw_data into
   // the proto anyway, and reading through the map would also leave the file's pages resident —
   // twice the weights of a large inline model in memory.
-  google::protobuf::io::FileInputStream in(file->fd());
+  // Large blocks: protobuf appends a long raw_data block by block. A 256 MiB inline model parsed
+  // in 8 KiB blocks took 2.2x the time of a parse from the map; in 64 MiB blocks 1.4x, with 0.63x
+  // its peak RSS.
+  constexpr size_t kMaxBlock = size_t{64} << 20;
+  const int block = static_cast<int>(std::clamp<size_t>(file->size(), 4096, kMaxBlock));
+  google::protobuf::io::FileInputStream in(file->fd(), block);
   onnx::ModelProto proto;
   try {
     proto = parseModel(in, file->size(), display);

@@ -78,7 +78,7 @@ struct PassContext {
   // null when the user gave none — a pass that needs data then fails with a usage error that
   // names --calib, or falls back to random samples and says so in its notes.
   const eval::SampleSet* calib = nullptr;
-  int threads = 0;  // for a pass's own loops and its runs of the model (0: all cores)
+  int threads = 0;  // for runs of the model inside a pass (0: all cores)
 };
 
 class Pass {

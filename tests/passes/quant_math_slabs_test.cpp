@@ -1,5 +1,6 @@
-// quantizeAxis against the plain definition (round half to even of w / s, saturated; NaN to 0;
-// infinities left out of the scale), for every layout, across thread counts and slab borders.
+// quantizeAxis (slab-wise, vectorised, threaded) against the plain definition: round half to even
+// of w / s, saturated; NaN to 0; infinities left out of the scale. Every layout, thread counts 1
+// and 2, and weights spanning several slabs.
 #include <gtest/gtest.h>
 
 #include <algorithm>

@@ -12,6 +12,10 @@
 #include "core/log.h"
 #include "ir/onnx_export.h"
 #include "ir/verify.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "passes/registry.h"
 
 namespace effdl::passes {
@@ -247,6 +251,10 @@ std::string Pipeline::toSpec() const {
 std::vector<StepReport> runPipeline(ir::Model& model, const Pipeline& pipeline, PassContext& ctx,
                                     const RunOptions& options) {
   std::vector<StepReport> reports;
+#ifdef _OPENMP
+  // Passes' own loops (quantizing weights) share OpenMP with the runtime: --threads bounds both.
+  if (ctx.threads > 0) omp_set_num_threads(ctx.threads);
+#endif
   bool strict = true;
   if (options.verify) {
     // A model that already fails strict checks is verified leniently, so that only what a pass

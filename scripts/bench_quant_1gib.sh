@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Issue 4's tool-speed check for weight-only quantization of a 1 GiB fp32 model: effdl's time
-# against `cp` + `sync` of the same files (NOTES: a write with fsync costs ~2x a plain cp), and
-# effdl's peak RSS against the model's size. The model (4 MatMuls of 8192x8192 fp32 weights,
+# against `cp` + `sync` of the same files (NOTES: a write with fsync costs ~2x a plain cp), both
+# right after a warm read of the model, and effdl's peak RSS against the model's size. The model (4 MatMuls of 8192x8192 fp32 weights,
 # external data) is written once to /tmp/effdl-1gib. Run by hand: writes ~1.3 GiB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,17 +30,26 @@ onnx.save_model(m, f"{d}/mlp_1gib.onnx", save_as_external_data=True, all_tensors
 PY
 fi
 bytes=$(( $(stat -c %s "$dir/mlp_1gib.onnx") + $(stat -c %s "$dir/mlp_1gib.onnx.data") ))
+warm() { cat "$dir/mlp_1gib.onnx" "$dir/mlp_1gib.onnx.data" >/dev/null; }
+# cp + sync twice, each after a warm read like effdl's run; the faster is the reference.
+cp_secs=
+for i in 1 2; do
+  warm
+  sync
+  t0=$(date +%s.%N)
+  cp "$dir/mlp_1gib.onnx.data" "$dir/copy.data" && sync "$dir/copy.data"
+  t1=$(date +%s.%N)
+  rm -f "$dir/copy.data"
+  s=$(echo "$t1 - $t0" | bc -l)
+  if [[ -z $cp_secs ]] || (( $(echo "$s < $cp_secs" | bc -l) )); then cp_secs=$s; fi
+done
+warm
 sync
-t0=$(date +%s.%N)
-cp "$dir/mlp_1gib.onnx.data" "$dir/copy.data" && sync "$dir/copy.data"
-t1=$(date +%s.%N)
-rm -f "$dir/copy.data"
 /usr/bin/time -f "%e %M" -o "$dir/time.txt" build-cc/effdl -q optimize "$dir/mlp_1gib.onnx" -o "$dir/q.onnx" --force \
   --quantize weight-only --threads 1 --bench-iters 0 --fidelity-samples 0 >/dev/null
 read -r secs rss_kb <"$dir/time.txt"
-cp_secs=$(echo "$t1 - $t0" | bc -l)
 /usr/bin/python3 -c "
 b=$bytes; cp=$cp_secs; t=$secs; rss=$rss_kb*1024
 print(f'model {b/2**30:.2f} GiB -> {__import__(\"os\").path.getsize(\"$dir/q.onnx\")/2**30:.3f} GiB')
-print(f'cp+sync {cp:.2f} s, effdl weight-only {t:.2f} s: {t/cp:.2f}x (target <= 2x)')
+print(f'cp+sync (faster of 2) {cp:.2f} s, effdl weight-only {t:.2f} s: {t/cp:.2f}x (target <= 2x)')
 print(f'peak RSS {rss/2**30:.2f} GiB: {rss/b:.2f}x the model (target <= 1.5x)')"

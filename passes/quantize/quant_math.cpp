@@ -24,30 +24,110 @@ ActParams activationParams(float lo, float hi, bool u8) {
 }
 
 namespace {
-// NaN (from a NaN weight) becomes 0: casting it to an integer is undefined.
-int8_t roundSat(float x, float qmax) {
-  if (std::isnan(x)) return 0;
-  return static_cast<int8_t>(std::clamp(std::nearbyint(x), -qmax, qmax));
+// Weights are read in slabs of about this many bytes: the unit of work of a thread, and the
+// range handed to the caller's `done` once read, so that a huge mapped weight never becomes
+// resident as a whole.
+constexpr size_t kSlabBytes = size_t{16} << 20;
+
+// Clamps to [-qmax, qmax] and rounds half to even, as std::nearbyint in the default rounding
+// mode: adding 1.5 * 2^23 leaves no fraction bits, so the addition itself rounds. NaN (from a
+// NaN weight) becomes 0: casting it to an integer is undefined. Branch-free, so loops vectorise.
+inline int8_t roundSat(float x, float qmax) {
+  constexpr float kRound = 12582912.0f;
+  x = x > qmax ? qmax : x;  // a NaN passes both compares unchanged
+  x = x < -qmax ? -qmax : x;
+  x = x == x ? x : 0.0f;
+  return static_cast<int8_t>(static_cast<int32_t>((x + kRound) - kRound));
 }
-float absFinite(float x) { return std::isfinite(x) ? std::fabs(x) : 0.0f; }
+// |x|, with infinities and NaN counted as 0 (they would make every other value round to 0).
+inline float absFinite(float x) {
+  const float a = std::fabs(x);
+  return a <= std::numeric_limits<float>::max() ? a : 0.0f;
+}
+inline float maxOf(float a, float b) { return a < b ? b : a; }
+
+// Largest |x| of a contiguous run, in independent lanes so that the compiler vectorises it.
+float runMax(const float* x, size_t n) {
+  constexpr size_t kLanes = 16;
+  float lane[kLanes] = {};
+  size_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (size_t l = 0; l < kLanes; ++l) lane[l] = maxOf(lane[l], absFinite(x[i + l]));
+  float m = 0.0f;
+  for (; i < n; ++i) m = maxOf(m, absFinite(x[i]));
+  for (float v : lane) m = maxOf(m, v);
+  return m;
+}
 }  // namespace
 
-Quantized quantizeAxis(std::span<const float> w, int64_t outer, int64_t axisLen, int64_t inner, bool reduceRange) {
+Quantized quantizeAxis(std::span<const float> w, int64_t outer, int64_t axisLen, int64_t inner, bool reduceRange,
+                       const DoneFn& done) {
   const float qmax = reduceRange ? 63.0f : 127.0f;
+  if (axisLen == 1) {  // one scale: the whole tensor is one run
+    inner *= outer;
+    outer = 1;
+  }
   Quantized r;
   r.scales.assign(static_cast<size_t>(axisLen), 0.0f);
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t a = 0; a < axisLen; ++a)
-      for (int64_t i = 0; i < inner; ++i)
-        r.scales[a] = std::max(r.scales[a], absFinite(w[static_cast<size_t>((o * axisLen + a) * inner + i)]));
-  for (float& s : r.scales) s = s > 0.0f ? s / qmax : 1.0f;
   r.q.resize(w.size());
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t a = 0; a < axisLen; ++a)
-      for (int64_t i = 0; i < inner; ++i) {
-        size_t e = static_cast<size_t>((o * axisLen + a) * inner + i);
-        r.q[e] = roundSat(w[e] / r.scales[a], qmax);
+  // A unit is a contiguous run: one outer row of every channel (inner == 1) or one channel's
+  // inner run. Slabs are whole units.
+  const size_t unit = static_cast<size_t>(inner == 1 ? axisLen : inner);
+  if (w.empty() || unit == 0) return r;
+  const size_t units = w.size() / unit;
+  std::fill(r.q.begin() + static_cast<std::ptrdiff_t>(units * unit), r.q.end(), int8_t{0});  // dims not matching w
+  const size_t perSlab = std::max<size_t>(1, kSlabBytes / sizeof(float) / unit);
+  const int64_t slabs = static_cast<int64_t>((units + perSlab - 1) / perSlab);
+  const float* src = w.data();
+  auto slabRange = [&](int64_t s) {
+    const size_t b = static_cast<size_t>(s) * perSlab;
+    return std::pair<size_t, size_t>{b, std::min(units, b + perSlab)};
+  };
+
+  // Maxima per channel: per thread, then merged (max is exact, so the thread count cannot
+  // change the result).
+#pragma omp parallel if (slabs > 1)
+  {
+    std::vector<float> local(r.scales.size(), 0.0f);
+#pragma omp for schedule(static)
+    for (int64_t s = 0; s < slabs; ++s) {
+      auto [ub, ue] = slabRange(s);
+      for (size_t u = ub; u < ue; ++u) {
+        const float* x = src + u * unit;
+        if (inner == 1) {
+          for (size_t a = 0; a < unit; ++a) local[a] = maxOf(local[a], absFinite(x[a]));
+        } else {
+          const size_t a = u % static_cast<size_t>(axisLen);
+          local[a] = maxOf(local[a], runMax(x, unit));
+        }
       }
+      if (done) done(ub * unit, (ue - ub) * unit);
+    }
+#pragma omp critical
+    for (size_t a = 0; a < local.size(); ++a) r.scales[a] = maxOf(r.scales[a], local[a]);
+  }
+  for (float& s : r.scales) s = s > 0.0f ? s / qmax : 1.0f;
+
+  const float* scales = r.scales.data();
+  int8_t* q = r.q.data();
+#pragma omp parallel for if (slabs > 1) schedule(static)
+  for (int64_t s = 0; s < slabs; ++s) {
+    auto [ub, ue] = slabRange(s);
+    for (size_t u = ub; u < ue; ++u) {
+      const float* x = src + u * unit;
+      int8_t* y = q + u * unit;
+      // `omp simd`: y is int8, which may alias anything as far as the compiler knows.
+      if (inner == 1) {
+#pragma omp simd
+        for (size_t a = 0; a < unit; ++a) y[a] = roundSat(x[a] / scales[a], qmax);
+      } else {
+        const float sc = scales[u % static_cast<size_t>(axisLen)];
+#pragma omp simd
+        for (size_t i = 0; i < unit; ++i) y[i] = roundSat(x[i] / sc, qmax);
+      }
+    }
+    if (done) done(ub * unit, (ue - ub) * unit);
+  }
   return r;
 }
 

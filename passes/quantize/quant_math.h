@@ -3,7 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
+#include <new>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace effdl::passes::quant {
@@ -20,11 +24,32 @@ ActParams activationParams(float lo, float hi, bool u8);
 // Symmetric int8 quantization of `w` seen as [outer, axisLen, inner] with one scale per index
 // of the middle axis: q = round(w / s), s = max|w| / qmax, qmax = 127 (63 with reduce-range, for
 // CPUs whose int8 dot product saturates int16 sums). Per-tensor: outer = w.size(), axisLen = 1.
+// A vector whose new elements are left uninitialised: a quantized buffer is written in full right
+// after it is sized, and zeroing a GiB of it first would cost a pass over memory.
+template <typename T>
+struct NoInitAllocator : std::allocator<T> {
+  template <typename U>
+  struct rebind {
+    using other = NoInitAllocator<U>;
+  };
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    if constexpr (sizeof...(Args) == 0) ::new (static_cast<void*>(p)) U;
+    else ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
+using Int8Buffer = std::vector<int8_t, NoInitAllocator<int8_t>>;
+
 struct Quantized {
-  std::vector<int8_t> q;
+  Int8Buffer q;
   std::vector<float> scales;  // [axisLen]
 };
-Quantized quantizeAxis(std::span<const float> w, int64_t outer, int64_t axisLen, int64_t inner, bool reduceRange);
+// `done(first, count)`, when given, is called (possibly from several threads) once elements
+// [first, first + count) have been read, so that the caller can drop their pages (see
+// ir::Tensor::releasePages); it may be called more than once for the same elements.
+using DoneFn = std::function<void(size_t first, size_t count)>;
+Quantized quantizeAxis(std::span<const float> w, int64_t outer, int64_t axisLen, int64_t inner, bool reduceRange,
+                       const DoneFn& done = {});
 
 // Per-block along the middle axis: w as [outer, rows, inner] with rows = blocks * blockSize,
 // one scale per (outer, block, inner) laid out [outer, blocks, 1, inner].

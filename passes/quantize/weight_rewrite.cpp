@@ -27,6 +27,12 @@ ir::Tensor scalarOrVector(std::vector<float> s) {
   return ir::Tensor::fromVector(ir::DataType::kFloat, {n}, s);
 }
 
+// Drops the pages of a mapped weight as the quantizer finishes reading them.
+DoneFn pageReleaser(const ir::Tensor& t) {
+  if (!t.sourceFile()) return {};
+  return [&t](size_t first, size_t count) { t.releasePages(first * sizeof(float), count * sizeof(float)); };
+}
+
 }  // namespace
 
 bool isDefaultDomain(const ir::Node& n) { return n.domain().empty() || n.domain() == "ai.onnx"; }
@@ -84,7 +90,7 @@ std::vector<float> WeightRewriter::dequantizeWeight(ir::Node& n, const WeightLay
     const int64_t nb = l.rows / o_.blockSize;
     Quantized q = quantizeBlocks(span, l.blockOuter, l.rows, l.blockInner, o_.blockSize, o_.reduceRange);
     ir::Value* qv = constant(
-        name + "_q", ir::Tensor::fromVector(ir::DataType::kInt8, {l.blockOuter, nb, o_.blockSize, l.blockInner}, q.q));
+        name + "_q", ir::Tensor::adopt(ir::DataType::kInt8, {l.blockOuter, nb, o_.blockSize, l.blockInner}, std::move(q.q)));
     ir::Value* sv = constant(
         name + "_scale", ir::Tensor::fromVector(ir::DataType::kFloat, {l.blockOuter, nb, 1, l.blockInner}, q.scales));
     ir::Value* shape = constant(
@@ -97,8 +103,9 @@ std::vector<float> WeightRewriter::dequantizeWeight(ir::Node& n, const WeightLay
     r_.count("weights int8 per block");
   } else {
     const bool perChannel = o_.perChannel;
-    Quantized q = perChannel ? quantizeAxis(span, l.outer, l.channels, l.inner, o_.reduceRange)
-                             : quantizeAxis(span, static_cast<int64_t>(span.size()), 1, 1, o_.reduceRange);
+    const DoneFn release = pageReleaser(w);
+    Quantized q = perChannel ? quantizeAxis(span, l.outer, l.channels, l.inner, o_.reduceRange, release)
+                             : quantizeAxis(span, static_cast<int64_t>(span.size()), 1, 1, o_.reduceRange, release);
     const size_t nScales = q.scales.size();
     if (o_.simulate) {
       std::vector<float> dq(q.q.size());
@@ -111,7 +118,7 @@ std::vector<float> WeightRewriter::dequantizeWeight(ir::Node& n, const WeightLay
       n.setInput(1, out);
       return channelScales;
     }
-    ir::Value* qv = constant(name + "_q", ir::Tensor::fromVector(ir::DataType::kInt8, w.dims(), q.q));
+    ir::Value* qv = constant(name + "_q", ir::Tensor::adopt(ir::DataType::kInt8, w.dims(), std::move(q.q)));
     ir::Value* sv = constant(name + "_scale", scalarOrVector(q.scales));
     std::vector<int8_t> zeros(nScales, 0);
     ir::Value* zv =
@@ -147,7 +154,7 @@ WeightRewriter::Int8Weight WeightRewriter::int8Weight(const ir::Value* wv, bool 
   Quantized q =
       o_.perChannel ? quantizeAxis(kn, k, nOut, 1, o_.reduceRange) : quantizeAxis(kn, k * nOut, 1, 1, o_.reduceRange);
   Int8Weight r;
-  r.q = constant(baseName(wv) + "_q", ir::Tensor::fromVector(ir::DataType::kInt8, {k, nOut}, q.q));
+  r.q = constant(baseName(wv) + "_q", ir::Tensor::adopt(ir::DataType::kInt8, {k, nOut}, std::move(q.q)));
   r.scales = std::move(q.scales);
   r_.count(o_.perChannel ? "weights int8 per channel" : "weights int8 per tensor");
   doneInt8_[{outermost(wv), transpose}] = r;
@@ -197,8 +204,8 @@ bool WeightRewriter::quantizeGather(ir::Node& n) {
   auto& [qv, sv] = doneGather_[outermost(tv)];
   if (!qv) {
     const int64_t rows = t->dims()[0], dim = t->dims()[1];
-    Quantized q = quantizeAxis(t->values<float>(), 1, rows, dim, o_.reduceRange);
-    qv = constant(name + "_q", ir::Tensor::fromVector(ir::DataType::kInt8, {rows, dim}, q.q));
+    Quantized q = quantizeAxis(t->values<float>(), 1, rows, dim, o_.reduceRange, pageReleaser(*t));
+    qv = constant(name + "_q", ir::Tensor::adopt(ir::DataType::kInt8, {rows, dim}, std::move(q.q)));
     sv = constant(name + "_row_scale", ir::Tensor::fromVector(ir::DataType::kFloat, {rows, 1}, q.scales));
   }
   ir::Node* gq = createNamed(g_, "Gather", {qv, n.input(1)}, {name + "_rows_q"}, &n);

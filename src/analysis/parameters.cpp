@@ -28,6 +28,7 @@ struct Weight {
 template <typename T>
 int64_t countZerosAs(const uint8_t* data, int64_t count) {
   int64_t zeros = 0;
+#pragma omp simd reduction(+ : zeros)
   for (int64_t i = 0; i < count; ++i) {
     T v;
     std::memcpy(&v, data + i * static_cast<int64_t>(sizeof(T)), sizeof(T));
@@ -39,6 +40,7 @@ int64_t countZerosAs(const uint8_t* data, int64_t count) {
 // 16-bit floats: zero when every bit but the sign is clear.
 int64_t countZeros16(const uint8_t* data, int64_t count) {
   int64_t zeros = 0;
+#pragma omp simd reduction(+ : zeros)
   for (int64_t i = 0; i < count; ++i) {
     uint16_t v;
     std::memcpy(&v, data + i * 2, 2);
@@ -47,17 +49,28 @@ int64_t countZeros16(const uint8_t* data, int64_t count) {
   return zeros;
 }
 
+// Counted in slabs whose pages are dropped once read, so that a mapped multi-GiB model is counted
+// with a resident set of one slab (inspect's memory ceiling).
 int64_t countZeros(const ir::Tensor& t) {
-  size_t size = ir::dtypeSize(t.dtype());
+  constexpr int64_t kSlabBytes = int64_t{16} << 20;
+  const int64_t size = static_cast<int64_t>(ir::dtypeSize(t.dtype()));
   if (size == 0 || !t.data()) return 0;
-  int64_t count = std::min<int64_t>(t.numel(), static_cast<int64_t>(t.nbytes() / size));
-  switch (t.dtype()) {
-    case ir::DataType::kFloat: return countZerosAs<float>(t.data(), count);
-    case ir::DataType::kDouble: return countZerosAs<double>(t.data(), count);
-    case ir::DataType::kFloat16:
-    case ir::DataType::kBfloat16: return countZeros16(t.data(), count);
-    default: return 0;
+  const int64_t count = std::min<int64_t>(t.numel(), static_cast<int64_t>(t.nbytes()) / size);
+  const int64_t perSlab = kSlabBytes / size;
+  int64_t zeros = 0;
+  for (int64_t first = 0; first < count; first += perSlab) {
+    const int64_t n = std::min(perSlab, count - first);
+    const uint8_t* p = t.data() + first * size;
+    switch (t.dtype()) {
+      case ir::DataType::kFloat: zeros += countZerosAs<float>(p, n); break;
+      case ir::DataType::kDouble: zeros += countZerosAs<double>(p, n); break;
+      case ir::DataType::kFloat16:
+      case ir::DataType::kBfloat16: zeros += countZeros16(p, n); break;
+      default: return 0;
+    }
+    t.releasePages(static_cast<size_t>(first * size), static_cast<size_t>(n * size));
   }
+  return zeros;
 }
 
 int64_t storedBytes(const ir::Tensor& t) {

@@ -52,6 +52,16 @@ std::shared_ptr<MappedFile> MappedFile::open(const std::filesystem::path& path, 
   return f;
 }
 
+void MappedFile::dropPages(const uint8_t* p, size_t n) const {
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto lo = reinterpret_cast<uintptr_t>(p), hi = lo + n;
+  const auto base = reinterpret_cast<uintptr_t>(data_);
+  if (data_ == nullptr || lo < base || hi > base + size_) return;  // not ours: nothing to drop
+  const uintptr_t first = (lo + page - 1) / page * page, last = hi / page * page;
+  // Advisory: a failure only leaves the pages resident.
+  if (last > first) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
   if (fd_ >= 0) ::close(fd_);

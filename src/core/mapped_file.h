@@ -25,6 +25,10 @@ class MappedFile {
   bool isRegular() const { return isRegular_; }
   // The open descriptor (kept so that bytes can be copied file-to-file in the kernel).
   int fd() const { return fd_; }
+  // Drops the whole pages inside [p, p + n) from this process's memory. They stay in the page
+  // cache and fault back in if read again (the map is read-only, so no byte can change): a pass
+  // over weights far larger than RAM keeps its resident set near one chunk, not the whole file.
+  void dropPages(const uint8_t* p, size_t n) const;
 
  private:
   MappedFile() = default;

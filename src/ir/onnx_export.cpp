@@ -19,6 +19,8 @@ constexpr uint64_t kProtoLimit = (uint64_t{1} << 31) - (uint64_t{64} << 20);  //
 constexpr uint64_t kPlaceholderMin = 4096;
 constexpr uint64_t kExternalAlign = 64;
 
+void tensorMetaToProto(const Tensor& t, const std::string& name, onnx::TensorProto* out);
+
 std::string exportName(const Value* v) {
   if (!v) return "";
   while (v->outer()) v = v->outer();
@@ -32,13 +34,19 @@ struct TensorSink {
   std::string externalName;
   uint64_t externalMinBytes = 0;
 
-  void put(const Tensor& t, const std::string& name, onnx::TensorProto* out) {
+  // Fills `out`. With `deferBytes`, an inline tensor's raw_data is left out and the function
+  // returns true: the caller streams the bytes (see writeStreamed).
+  bool put(const Tensor& t, const std::string& name, onnx::TensorProto* out, bool deferBytes = false) {
     bool goExternal = t.dtype() != DataType::kString &&
                       ((external && t.nbytes() >= externalMinBytes) ||
                        (payload == TensorPayload::kOmitLarge && t.nbytes() >= kPlaceholderMin));
     if (!goExternal) {
+      if (deferBytes && t.dtype() != DataType::kString) {
+        tensorMetaToProto(t, name, out);
+        return true;
+      }
       tensorToProto(t, name, out);
-      return;
+      return false;
     }
     out->set_name(name);
     out->set_data_type(static_cast<int32_t>(t.dtype()));
@@ -66,15 +74,18 @@ struct TensorSink {
     add("location", external ? externalName : std::string("effdl-placeholder.bin"));
     add("offset", std::to_string(offset));
     add("length", std::to_string(t.nbytes()));
+    return false;
   }
 };
 
 void attributeToProto(const Attribute& a, onnx::AttributeProto* out, TensorSink& sink);
 
-void graphToProto(const Graph& g, onnx::GraphProto* out, TensorSink& sink) {
+// `withInitializers` false: the caller streams the graph's initializers itself (saveModel).
+void graphToProto(const Graph& g, onnx::GraphProto* out, TensorSink& sink, bool withInitializers = true) {
   out->set_name(g.name());
   if (!g.docString().empty()) out->set_doc_string(g.docString());
-  for (const Value* v : g.initializers()) sink.put(v->initializer(), v->name(), out->add_initializer());
+  if (withInitializers)
+    for (const Value* v : g.initializers()) sink.put(v->initializer(), v->name(), out->add_initializer());
   for (const Value* v : g.sparseInitializers()) {
     const SparseTensor& s = v->sparseInitializer();
     auto* sp = out->add_sparse_initializer();
@@ -177,13 +188,98 @@ uint64_t totalInitializerBytes(const Graph& g) {
   return total;
 }
 
+// Saving streams the model: protobuf's wire format lets a message's fields come in any order
+// and a length-delimited field be written as tag, length, bytes. So the file is written as
+//   ModelProto fields but the graph | graph tag, length | GraphProto fields but initializers
+//   | per initializer: tag, length, TensorProto metadata, raw_data tag, length, the bytes
+// and each tensor's bytes go from where they are (memory, or file-to-file from a mapped input)
+// straight to the file: the weights are never copied into a proto nor into a serialized string.
+// Protobuf parsers (ONNX's, ONNX Runtime's) read this as the same message.
+struct StreamedTensor {
+  std::string meta;      // the serialized TensorProto without raw_data
+  const Tensor* bytes;   // whose payload follows as raw_data; null when `meta` is the whole tensor
+};
+
+constexpr uint32_t kModelGraphTag = (7 << 3) | 2;          // ModelProto.graph
+constexpr uint32_t kGraphInitializerTag = (5 << 3) | 2;    // GraphProto.initializer
+constexpr uint32_t kTensorRawDataTag = (9 << 3) | 2;       // TensorProto.raw_data
+
+uint64_t varintSize(uint64_t v) {
+  uint64_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+void putVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+uint64_t entrySize(const StreamedTensor& t) {
+  uint64_t n = t.meta.size();
+  if (t.bytes) n += 1 + varintSize(t.bytes->nbytes()) + t.bytes->nbytes();
+  return n;
+}
+
+uint64_t graphSize(const std::string& graphRest, const std::vector<StreamedTensor>& inits) {
+  uint64_t n = graphRest.size();
+  for (const auto& t : inits) n += 1 + varintSize(entrySize(t)) + entrySize(t);
+  return n;
+}
+
+uint64_t streamedSize(const std::string& modelRest, const std::string& graphRest,
+                      const std::vector<StreamedTensor>& inits) {
+  const uint64_t g = graphSize(graphRest, inits);
+  return modelRest.size() + 1 + varintSize(g) + g;
+}
+
+void writeStreamed(AtomicFileWriter& w, const std::string& modelRest, const std::string& graphRest,
+                   const std::vector<StreamedTensor>& inits) {
+  std::string head = modelRest;
+  head.push_back(static_cast<char>(kModelGraphTag));
+  putVarint(head, graphSize(graphRest, inits));
+  head += graphRest;
+  w.write(head);
+  for (const auto& t : inits) {
+    std::string h;
+    h.push_back(static_cast<char>(kGraphInitializerTag));
+    putVarint(h, entrySize(t));
+    h += t.meta;
+    if (!t.bytes) {
+      w.write(h);
+      continue;
+    }
+    h.push_back(static_cast<char>(kTensorRawDataTag));
+    putVarint(h, t.bytes->nbytes());
+    w.write(h);
+    const MappedFile* src = t.bytes->sourceFile();
+    if (src && t.bytes->data() == src->data() + t.bytes->sourceOffset())
+      w.copyFrom(src->fd(), t.bytes->sourceOffset(), t.bytes->nbytes(), t.bytes->data());
+    else
+      w.write(t.bytes->data(), t.bytes->nbytes());
+  }
+}
+
 }  // namespace
 
-void tensorToProto(const Tensor& t, const std::string& name, onnx::TensorProto* out) {
+namespace {
+// Everything of a TensorProto but its payload.
+void tensorMetaToProto(const Tensor& t, const std::string& name, onnx::TensorProto* out) {
   if (!name.empty()) out->set_name(name);
   out->set_data_type(static_cast<int32_t>(t.dtype()));
   for (int64_t d : t.dims()) out->add_dims(d);
   if (!t.docString().empty()) out->set_doc_string(t.docString());
+}
+}  // namespace
+
+void tensorToProto(const Tensor& t, const std::string& name, onnx::TensorProto* out) {
+  tensorMetaToProto(t, name, out);
   if (t.dtype() == DataType::kString) {
     for (const auto& s : t.strings()) out->add_string_data(s);
   } else {
@@ -248,21 +344,31 @@ SaveResult saveModel(const Model& model, const fs::path& path, const SaveOptions
     sink.externalName = dataName;
     sink.externalMinBytes = options.externalMinBytes;
   }
-  graphToProto(*model.graph, proto.mutable_graph(), sink);
-  size_t size = proto.ByteSizeLong();
+  // The graph's initializers first (the external-data file keeps their order), each as its
+  // metadata alone; inline bytes are streamed after it (writeStreamed).
+  std::vector<StreamedTensor> initializers;
+  for (const Value* v : model.graph->initializers()) {
+    onnx::TensorProto meta;
+    const bool deferred = sink.put(v->initializer(), v->name(), &meta, /*deferBytes=*/true);
+    initializers.push_back({meta.SerializeAsString(), deferred ? &v->initializer() : nullptr});
+  }
+  graphToProto(*model.graph, proto.mutable_graph(), sink, /*withInitializers=*/false);
+  std::string graphRest = proto.graph().SerializeAsString();
+  proto.clear_graph();
+  std::string modelRest = proto.SerializeAsString();
+  const uint64_t size = streamedSize(modelRest, graphRest, initializers);
   if (size > kProtoLimit + (uint64_t{63} << 20))
     throwUnsupported(path.string() + ": the model is " + std::to_string(size) +
                      " bytes, above protobuf's 2 GiB limit; save with --external-data");
-  std::string bytes;
-  if (!proto.SerializeToString(&bytes)) throwInternal(path.string() + ": protobuf serialization failed");
   AtomicFileWriter writer(path);
-  writer.write(bytes);
+  writeStreamed(writer, modelRest, graphRest, initializers);
+  if (writer.bytesWritten() != size) throwInternal(path.string() + ": streamed size differs from the computed one");
   if (dataWriter) {
     result.externalBytes = dataWriter->bytesWritten();
     dataWriter->commit();
   }
   writer.commit();
-  result.modelBytes = bytes.size();
+  result.modelBytes = size;
   return result;
 }
 

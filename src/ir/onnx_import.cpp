@@ -3,12 +3,14 @@
 #include "ir/onnx_import.h"
 
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <onnx/checker.h>
 #include <onnx/defs/parser.h>
 #include <onnx/onnx_pb.h>
 #include <onnx/shape_inference/implementation.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <functional>
@@ -257,23 +259,29 @@ void absolutizeExternalLocations(onnx::GraphProto& g, const fs::path& baseDir) {
 
 }  // namespace
 
-std::unique_ptr<Model> loadModelFromBytes(const void* data, size_t size, const fs::path& baseDir,
-                                          const std::string& display, const LoadOptions& options) {
+namespace {
+
+onnx::ModelProto parseModel(google::protobuf::io::ZeroCopyInputStream& in, size_t size, const std::string& display) {
   if (size == 0) throwInvalid(display + ": empty file; not an ONNX model");
   if (size > static_cast<size_t>(INT_MAX))
     throwInvalid(display + ": a protobuf message cannot exceed 2 GiB; store the weights as external data");
   onnx::ModelProto proto;
-  {
-    google::protobuf::io::ArrayInputStream ais(data, static_cast<int>(size));
-    google::protobuf::io::CodedInputStream cis(&ais);
-    cis.SetRecursionLimit(kProtoRecursionLimit);
-    cis.SetTotalBytesLimit(INT_MAX);
-    if (!proto.ParseFromCodedStream(&cis) || !cis.ConsumedEntireMessage())
-      throwInvalid(display + ": not an ONNX model (protobuf parse failed: corrupt, truncated or nested too deeply)");
-  }
+  google::protobuf::io::CodedInputStream cis(&in);
+  cis.SetRecursionLimit(kProtoRecursionLimit);
+  cis.SetTotalBytesLimit(INT_MAX);
+  if (!proto.ParseFromCodedStream(&cis) || !cis.ConsumedEntireMessage())
+    throwInvalid(display + ": not an ONNX model (protobuf parse failed: corrupt, truncated or nested too deeply)");
   if (!proto.has_graph() && !proto.has_ir_version())
     throwInvalid(display + ": not an ONNX model (no graph and no ir_version)");
-  return importProto(std::move(proto), baseDir, display, options);
+  return proto;
+}
+
+}  // namespace
+
+std::unique_ptr<Model> loadModelFromBytes(const void* data, size_t size, const fs::path& baseDir,
+                                          const std::string& display, const LoadOptions& options) {
+  google::protobuf::io::ArrayInputStream ais(data, static_cast<int>(std::min<size_t>(size, INT_MAX)));
+  return importProto(parseModel(ais, size, display), baseDir, display, options);
 }
 
 std::unique_ptr<Model> loadModel(const fs::path& path, const LoadOptions& options) {
@@ -281,7 +289,23 @@ std::unique_ptr<Model> loadModel(const fs::path& path, const LoadOptions& option
   std::error_code ec;
   if (fs::is_directory(path, ec)) throwIo(display + ": is a directory, not a model file");
   auto file = MappedFile::open(path);
-  return loadModelFromBytes(file->data(), file->size(), path.parent_path(), display, options);
+  // Parsed from the descriptor in chunks, not from the map: the parse copies each raw_data into
+  // the proto anyway, and reading through the map would also leave the file's pages resident —
+  // twice the weights of a large inline model in memory.
+  // Large blocks: protobuf appends a long raw_data block by block. A 256 MiB inline model parsed
+  // in 8 KiB blocks took 2.2x the time of a parse from the map; in 64 MiB blocks 1.4x, with 0.63x
+  // its peak RSS.
+  constexpr size_t kMaxBlock = size_t{64} << 20;
+  const int block = static_cast<int>(std::clamp<size_t>(file->size(), 4096, kMaxBlock));
+  google::protobuf::io::FileInputStream in(file->fd(), block);
+  onnx::ModelProto proto;
+  try {
+    proto = parseModel(in, file->size(), display);
+  } catch (const Error&) {
+    if (in.GetErrno() != 0) throwIo(display + ": read failed: " + std::strerror(in.GetErrno()));
+    throw;
+  }
+  return importProto(std::move(proto), path.parent_path(), display, options);
 }
 
 std::unique_ptr<Model> loadModelFromText(const std::string& text, const LoadOptions& options) {

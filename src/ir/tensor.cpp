@@ -1,6 +1,10 @@
 // Tensor helpers that allocate.
 #include "ir/tensor.h"
 
+#include <algorithm>
+
+#include "core/mapped_file.h"
+
 namespace effdl::ir {
 
 Tensor Tensor::fromBytes(DataType dtype, std::vector<int64_t> dims, const void* bytes, size_t nbytes) {
@@ -16,6 +20,11 @@ Tensor Tensor::fromStrings(std::vector<int64_t> dims, std::vector<std::string> s
   t.dims_ = std::move(dims);
   t.strings_ = std::move(strings);
   return t;
+}
+
+void Tensor::releasePages(size_t from, size_t n) const {
+  if (!sourceFile_ || from >= nbytes_) return;
+  sourceFile_->dropPages(data_ + from, std::min(n, nbytes_ - from));
 }
 
 int64_t Tensor::numel() const {

@@ -32,6 +32,14 @@ class Tensor {
   static Tensor fromVector(DataType dtype, std::vector<int64_t> dims, const std::vector<T>& v) {
     return fromBytes(dtype, std::move(dims), v.data(), v.size() * sizeof(T));
   }
+  // A tensor taking over `v`'s buffer (no copy): passes build large results in a vector.
+  template <typename T, typename Alloc>
+  static Tensor adopt(DataType dtype, std::vector<int64_t> dims, std::vector<T, Alloc>&& v) {
+    auto buf = std::make_shared<std::vector<T, Alloc>>(std::move(v));
+    const auto* p = reinterpret_cast<const uint8_t*>(buf->data());
+    const size_t n = buf->size() * sizeof(T);
+    return Tensor(dtype, std::move(dims), std::shared_ptr<const void>(buf, buf.get()), p, n);
+  }
   static Tensor fromStrings(std::vector<int64_t> dims, std::vector<std::string> strings);
 
   DataType dtype() const { return dtype_; }
@@ -59,6 +67,10 @@ class Tensor {
     sourceOffset_ = offset;
   }
   const MappedFile* sourceFile() const { return sourceFile_.get(); }
+  // For a view of a mapped file: drops the pages of bytes [from, from + n) from the process's
+  // memory once a pass is done reading them (MappedFile::dropPages). No-op for other storage.
+  void releasePages(size_t from, size_t n) const;
+  void releasePages() const { releasePages(0, nbytes_); }
   uint64_t sourceOffset() const { return sourceOffset_; }
   const std::string& docString() const { return docString_; }
   void setDocString(std::string s) { docString_ = std::move(s); }

@@ -152,5 +152,33 @@ TEST(DedupInitializers, WithinEachSubgraphAndAcrossCaptures) {
   EXPECT_NO_THROW(ir::verifyModel(*m, /*strict=*/true));
 }
 
+TEST(DedupInitializers, LargeTensorsAreComparedInFullNotBySample) {
+  // The bucket key hashes a sample of a large tensor's bytes; the merge decision compares all of
+  // them. b differs from a at one element that no sample window covers; c equals a.
+  auto m = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[16384] x) => (float[16384] y, float[16384] z, float[16384] u) {
+      y = Add(x, x)
+      z = Add(x, x)
+      u = Add(x, x)
+    })");
+  ir::Graph& g = *m->graph;
+  std::vector<float> a(16384);
+  for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(i);
+  std::vector<float> b = a;
+  b[1100] = -1.0f;  // byte 4400: past the first 4 KiB window, before the second
+  g.addInitializer("a", ir::Tensor::fromVector(ir::DataType::kFloat, {16384}, a));
+  g.addInitializer("b", ir::Tensor::fromVector(ir::DataType::kFloat, {16384}, b));
+  g.addInitializer("c", ir::Tensor::fromVector(ir::DataType::kFloat, {16384}, a));
+  const char* reader[] = {"y", "z", "u"};
+  const char* init[] = {"a", "b", "c"};
+  for (int i = 0; i < 3; ++i) g.findValue(reader[i])->producer()->setInput(1, g.findValue(init[i]));
+  auto r = runPass(*m, "dedup-initializers");
+  EXPECT_EQ(r.counter("initializers merged"), 1);
+  EXPECT_EQ(g.findValue("u")->producer()->input(1)->name(), "a");
+  EXPECT_EQ(g.findValue("z")->producer()->input(1)->name(), "b");
+  EXPECT_EQ(g.findValue("c"), nullptr);
+}
+
 }  // namespace
 }  // namespace effdl::test

@@ -68,7 +68,7 @@ void registerOptimize(CLI::App& app) {
       ->type_name("REPORT.json");
   cmd->add_option("--seed", args->seed, "seed for random calibration/fidelity inputs and seeded passes")
       ->capture_default_str();
-  cmd->add_option("--threads", args->threads, "threads for calibration and measurements (default: all cores)")
+  cmd->add_option("--threads", args->threads, "threads for passes, calibration and measurements (default: all cores)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--bench-iters", args->benchIters, "timed runs per model for the latency rows (0: skip)")
       ->capture_default_str()

@@ -62,6 +62,7 @@ report::OptimizeReport optimizeModel(const OptimizeJob& job, const fs::path& inp
   model->setMetadata("effdl.pipeline", rep.pipeline);
   model->setMetadata("effdl.seed", std::to_string(job.seed));
   ir::saveModel(*model, output, job.saveOptions);
+  model.reset();  // the weights it owns are on disk now: do not hold them while loading them back
   // "After" is measured on the written file, as any consumer will load it.
   std::unique_ptr<ir::Model> written;
   try {

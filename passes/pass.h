@@ -78,7 +78,7 @@ struct PassContext {
   // null when the user gave none — a pass that needs data then fails with a usage error that
   // names --calib, or falls back to random samples and says so in its notes.
   const eval::SampleSet* calib = nullptr;
-  int threads = 0;  // for runs of the model inside a pass (0: all cores)
+  int threads = 0;  // for runs of the model inside a pass and its own parallel loops (0: all cores)
   // Long steps inside a pass (calibration runs) report (step, done, total) here: done == 0 starts
   // the step, done == total ends it. Empty: nobody is watching. The CLI draws it on stderr.
   std::function<void(const std::string& step, size_t done, size_t total)> progress;

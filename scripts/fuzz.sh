@@ -80,7 +80,7 @@ echo "fuzz.sh: $target for ${seconds}s; seeds: $(ls "$work/seeds" | wc -l), corp
 log=$work/last.log
 set +e
 ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 nice -n "${EFFDL_FUZZ_NICE:-19}" \
-  /usr/bin/time -f '%U %S' -o "$work/cpu.txt" "$bin" -max_total_time="$seconds" \
+  /usr/bin/time -f '%U %S %e' -o "$work/cpu.txt" "$bin" -max_total_time="$seconds" \
   -dict="tests/fuzz/$target.dict" -max_len=$max_len -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
   -artifact_prefix="$work/crashes/" "$work/corpus" "$work/seeds" >"$log" 2>&1
 rc=$?
@@ -91,9 +91,10 @@ cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)
 crashes=$(ls "$work/crashes" | wc -l)
 # CPU seconds (user + system) the fuzzer got: on a busy machine less than the wall time.
 cpu=$(awk 'END { printf "%.0f", $1 + $2 }' "$work/cpu.txt" 2>/dev/null || echo "?")
+wall=$(awk 'END { printf "%.0f", $3 }' "$work/cpu.txt" 2>/dev/null || echo "?")
 if [[ $rc -ne 0 ]]; then
   grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|fuzz_[a-z_]+: )' "$log" | head -5
   grep -E 'Test unit written to' "$log" | tail -1
 fi
-echo "fuzz.sh: target $target: ${seconds}s wall, ${cpu}s CPU, executions ${execs:-0}, coverage ${cov:-none}, crash files in $work/crashes: $crashes, libFuzzer exit $rc"
+echo "fuzz.sh: target $target: ${wall}s wall (of ${seconds}s asked), ${cpu}s CPU, executions ${execs:-0}, coverage ${cov:-none}, crash files in $work/crashes: $crashes, libFuzzer exit $rc"
 exit $rc

@@ -7,6 +7,7 @@
 
 #include "core/checked_math.h"
 #include "core/error.h"
+#include "runtime/limits.h"
 
 namespace effdl::runtime {
 namespace {
@@ -98,9 +99,14 @@ std::vector<std::pair<std::string, ir::Tensor>> makeRandomInputs(const ir::Model
     }
     auto count = checkedElementCount(dims);
     size_t esize = ir::dtypeSize(type.elemType);
-    if (!count || esize == 0) throwUnsupported("input '" + v->name() + "': cannot make random values of this type");
-    std::vector<uint8_t> zeros(static_cast<size_t>(*count) * esize);
-    ir::Tensor t = ir::Tensor::fromBytes(type.elemType, dims, zeros.data(), zeros.size());
+    if (esize == 0) throwUnsupported("input '" + v->name() + "': cannot make random values of this type");
+    // A declared input shape is untrusted like any other: checked against the runtime's tensor
+    // limit (--max-tensor-bytes) before anything is allocated (found by fuzz_text: float[888888888883]).
+    auto bytes = count ? checkedMul(*count, static_cast<int64_t>(esize)) : std::nullopt;
+    if (!bytes || *bytes > runtimeMaxTensorBytes())
+      throwInvalid("input '" + v->name() + "': its declared shape asks for more than the runtime's tensor size limit of " +
+                   std::to_string(runtimeMaxTensorBytes()) + " bytes (--max-tensor-bytes)");
+    ir::Tensor t = ir::Tensor::adopt(type.elemType, dims, std::vector<uint8_t>(static_cast<size_t>(*bytes)));
     auto* p = const_cast<uint8_t*>(t.data());
     int64_t n = t.numel();
     std::optional<int64_t> bound = gatherIndexBound(*v);

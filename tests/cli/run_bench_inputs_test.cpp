@@ -160,5 +160,17 @@ TEST(CliRunInputs, MaxTensorBytesBoundsTheRuntime) {
                 "exceeds the runtime's tensor size limit of 102400 bytes");
 }
 
+TEST(CliBenchInputs, HugeDeclaredInputIsRefusedBeforeAllocating) {
+  // Found by fuzz_text: random inputs were allocated at the declared size (3.5 TB) unchecked.
+  Fixture f;
+  auto m = f.model(R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[888888888883] x) => (float[888888888883] y) { y = Relu(x) })");
+  for (const char* cmd : {"bench", "run"}) {
+    SCOPED_TRACE(cmd);
+    expectOneLine(runEffdl(std::string(cmd) + " " + m), 2, "input 'x': its declared shape asks for more than");
+  }
+}
+
 }  // namespace
 }  // namespace effdl::test

@@ -117,7 +117,8 @@ class GraphExecutor::StepIo final : public KernelIo {
 // -------------------------------------------------------------------------------- constant nodes
 namespace {
 
-// Runs one node on constant inputs when the executor is built; outputs go to owned buffers.
+// Runs one node on constant inputs when the executor is built; outputs go to fresh buffers that
+// the resulting ir::Tensor adopts (no copy, no zero fill).
 class ConstIo final : public KernelIo {
  public:
   ConstIo(std::vector<RtTensor> inputs, size_t outputs, std::string what)
@@ -128,8 +129,8 @@ class ConstIo final : public KernelIo {
   bool hasOutput(size_t i) const override { return i < out_.size(); }
   RtTensor& allocOutput(size_t i, ir::DataType dtype, const Shape& dims) override {
     const size_t bytes = checkedOutputBytes(*this, dtype, dims);
-    bufs_.at(i).assign(std::max<size_t>(bytes, 1), 0);
-    out_[i] = RtTensor{dtype, dims, bufs_[i].data(), bytes};
+    bufs_.at(i) = std::shared_ptr<uint8_t[]>(new uint8_t[std::max<size_t>(bytes, 1)]);
+    out_[i] = RtTensor{dtype, dims, bufs_[i].get(), bytes};
     return out_[i];
   }
   RtTensor& allocOutputInPlace(size_t i, size_t, ir::DataType dtype, const Shape& dims) override {
@@ -137,11 +138,16 @@ class ConstIo final : public KernelIo {
   }
   const RtTensor* implicitInput(size_t) const override { return nullptr; }
   const std::string& describe() const override { return what_; }
-  const RtTensor& output(size_t i) const { return out_[i]; }
+  bool wrote(size_t i) const { return bufs_[i] && out_[i].dtype != ir::DataType::kString; }
+  ir::Tensor take(size_t i) {
+    const RtTensor& r = out_[i];
+    return ir::Tensor(r.dtype, r.dims, std::shared_ptr<const void>(bufs_[i], bufs_[i].get()),
+                      static_cast<const uint8_t*>(r.data), r.nbytes);
+  }
 
  private:
   std::vector<RtTensor> in_, out_;
-  std::vector<std::vector<uint8_t>> bufs_;
+  std::vector<std::shared_ptr<uint8_t[]>> bufs_;
   std::string what_;
 };
 
@@ -208,7 +214,9 @@ GraphExecutor::GraphExecutor(const ir::Model& model, const ir::Graph& graph, con
   // Cast of fp16 weights) run once here, as ONNX Runtime folds them at session load: inferences
   // then see ordinary weights, which conv/matmul kernels prepare once. A node whose kernel
   // refuses is left to run, and report, at inference.
+  // Intermediate results (a decode's bits, ranks, indices) are freed once every reader is folded.
   std::unordered_set<const ir::Node*> folded;
+  std::unordered_map<const ir::Value*, std::pair<std::unique_ptr<ir::Tensor>, size_t>> computed;  // tensor, readers left
   for (const ir::Node* n : graph.nodes()) {
     if (!foldable(*n, densified)) continue;
     auto opset = model.opsetFor(n->domain());
@@ -228,21 +236,30 @@ GraphExecutor::GraphExecutor(const ir::Model& model, const ir::Graph& graph, con
       continue;
     }
     bool ok = true;
-    for (size_t o = 0; o < n->numOutputs(); ++o)
-      ok = ok && (!n->output(o) || (io.output(o).data && io.output(o).dtype != ir::DataType::kString));
+    for (size_t o = 0; o < n->numOutputs(); ++o) ok = ok && (!n->output(o) || io.wrote(o));
     if (!ok) continue;
+    folded.insert(n);
     for (size_t o = 0; o < n->numOutputs(); ++o) {
       const ir::Value* v = n->output(o);
-      if (!v) continue;
-      const RtTensor& r = io.output(o);
-      densified_.push_back(std::make_unique<ir::Tensor>(ir::Tensor::fromBytes(r.dtype, r.dims, r.data, r.nbytes)));
-      const ir::Tensor& t = *densified_.back();
-      densified[v] = &t;
-      Slot& s = slots_[static_cast<size_t>(addSlot(v))];
-      s.t = RtTensor{t.dtype(), t.dims(), const_cast<uint8_t*>(t.data()), t.nbytes()};
-      s.isWeight = true;
+      if (!v || !v->hasUses()) continue;
+      auto& c = computed[v];
+      c = {std::make_unique<ir::Tensor>(io.take(o)), v->uses().size()};
+      densified[v] = c.first.get();
     }
-    folded.insert(n);
+    for (const ir::Value* in : n->inputs()) {
+      auto it = in ? computed.find(in) : computed.end();
+      if (it != computed.end() && --it->second.second == 0) {
+        densified.erase(in);
+        computed.erase(it);
+      }
+    }
+  }
+  for (auto& [v, c] : computed) {
+    Slot& s = slots_[static_cast<size_t>(addSlot(v))];
+    const ir::Tensor& t = *c.first;
+    s.t = RtTensor{t.dtype(), t.dims(), const_cast<uint8_t*>(t.data()), t.nbytes()};
+    s.isWeight = true;
+    densified_.push_back(std::move(c.first));
   }
   for (const ir::Value* v : graph.inputs()) inputSlots_.push_back(addSlot(v));
   for (const ir::Value* v : graph.captures()) captureSlots_.push_back(addSlot(v));

@@ -7,6 +7,7 @@ Variants (all bit-identical outputs; the script checks with `ort_run.js compare`
   dense        the pruned weights stored densely (the reference)
   bitmask_v1   the first effdl decode: BitShift/Mod bits -> Cast -> CumSum -> Mul -> Gather -> Reshape
   bitmask      effdl's decode: byte rank/popcount tables -> Gather rows, CumSum, Add, Max -> Gather
+  bitmask_el   the same ending in GatherElements on the flat index (+ a Reshape of the values)
   gather_idx   no bit decoding: int32 indices stored (not compact), one Gather + Reshape: a floor
                for any decode that ends in a per-weight Gather
   gatherel_idx the same with GatherElements
@@ -74,15 +75,20 @@ def build(variant, path):
             ix = N("Mul", [c, k], nm + "_i")
             g = N("Gather", [C(nm + "_nz", nz), ix], nm + "_g")
             N("Reshape", [g, shape], nm)
-        elif variant == "bitmask":
+        elif variant in ("bitmask", "bitmask_el"):
             mi = N("Cast", [C(nm + "_mask", mask)], nm + "_mi", to=TP.INT32)
             t = N("Gather", [C("rank", rank), mi], nm + "_t")
             p = N("Gather", [C("count", count), mi], nm + "_p")
             c = N("CumSum", [p, C("zero", np.array(0, np.int32))], nm + "_c", exclusive=1)
             s = N("Add", [t, c], nm + "_a")
             ix = N("Max", [s, "zero"], nm + "_i")
-            ix = N("Reshape", [ix, shape], nm + "_is")
-            N("Gather", [C(nm + "_nz", nz), ix], nm)
+            if variant == "bitmask":
+                ix = N("Reshape", [ix, shape], nm + "_is")
+                N("Gather", [C(nm + "_nz", nz), ix], nm)
+            else:  # GatherElements needs data and indices of one rank: flat, then the weight's shape
+                ix = N("Reshape", [ix, C("flat", np.array([-1], np.int64))], nm + "_if")
+                g = N("GatherElements", [C(nm + "_nz", nz), ix], nm + "_g")
+                N("Reshape", [g, shape], nm)
         elif variant in ("gather_idx", "gatherel_idx"):
             op = "Gather" if variant == "gather_idx" else "GatherElements"
             g = N(op, [C(nm + "_nz", nz), C(nm + "_idx", idx)], nm + "_g")
@@ -100,7 +106,7 @@ def build(variant, path):
 
 
 tmp = tempfile.mkdtemp(prefix="bench_decode_")
-variants = ["dense", "bitmask_v1", "bitmask", "gather_idx", "gatherel_idx", "where_full"]
+variants = ["dense", "bitmask_v1", "bitmask", "bitmask_el", "gather_idx", "gatherel_idx", "where_full"]
 paths = {v: os.path.join(tmp, v + ".onnx") for v in variants}
 for v in variants:
     build(v, paths[v])

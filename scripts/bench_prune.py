@@ -22,7 +22,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("effdl", nargs="?", default=os.path.join(root, "build-cc", "effdl"))
 ap.add_argument("--ort", default=os.environ.get("EFFDL_ORT_HARNESS", os.path.join(root, "scripts", "ort", "ort_run.js")))
 ap.add_argument("--zoo", default="/tmp/effdl-zoo")
-ap.add_argument("--reps", type=int, default=3)
+ap.add_argument("--reps", type=int, default=5)
 ap.add_argument("--iters", type=int, default=20)
 a = ap.parse_args()
 tmp = tempfile.mkdtemp(prefix="bench_prune_")
@@ -88,55 +88,105 @@ for name, x, y, c in (("digits_cnn", "digits_test_x", "digits_test_y", "digits")
           (name, acc["dense"], acc["m50"], acc["g50"], acc["m70"], acc["w70"], acc["w50"]))
 
 quant = has_pass("quantize")
-print("\n=== File size (sparse-storage auto; gzip -9 and zstd -19 of the file) ===")
-print("%-34s %12s %7s %12s %12s" % ("model", "bytes", "ratio", "gzip", "zstd"))
-size_models = [("digits_cnn", M("digits_cnn.onnx"))]
+print("\n=== File size (sparse-storage auto; gzip -9 and zstd -19 of the file; ratio to the fp32 file) ===")
+print("int8 = --quantize static (calibrated on the training split; resnet18 on random:8). ORT: the encoded model")
+print("loads in ONNX Runtime and its outputs equal the dense-storage model's (same pruning, same quantization);")
+print("ORT~effdl: max abs diff between ORT and effdl's runtime on the encoded model (one sample)")
+print("%-34s %10s %7s %10s %10s %5s %10s" % ("model", "bytes", "ratio", "gzip", "zstd", "ORT", "ORT~effdl"))
+size_models = [("digits_cnn", M("digits_cnn.onnx"), calib("digits"), M("digits_test_x.npy")),
+               ("text_classifier", M("text_classifier.onnx"), calib("text"), M("text_test_ids.npy"))]
 if os.path.exists(os.path.join(a.zoo, "resnet18.onnx")):
-    size_models.append(("resnet18", os.path.join(a.zoo, "resnet18.onnx")))
-for name, path in size_models:
+    size_models.append(("resnet18", os.path.join(a.zoo, "resnet18.onnx"), "random:8", None))
+
+
+def one_sample(model, x, d):
+    """A folder with one input sample for `model` (the first test row, or seeded random)."""
+    import onnx
+    os.makedirs(d, exist_ok=True)
+    inp = onnx.load(model, load_external_data=False).graph.input[0].name
+    arr = np.load(x)[:1] if x else np.random.RandomState(0).randn(1, 3, 224, 224).astype(np.float32)
+    np.save(os.path.join(d, inp + ".npy"), arr)
+    return d, inp
+
+
+def ort_vs_effdl(model, d, inp):
+    for k in ("o", "e"):
+        shutil.rmtree(os.path.join(tmp, "out_" + k), ignore_errors=True)
+        os.makedirs(os.path.join(tmp, "out_" + k))
+    sh(["node", a.ort, "run", model, "--input-dir", d, "--output-dir", os.path.join(tmp, "out_o")])
+    sh([a.effdl, "run", model, "-q", "-i", inp + "=" + os.path.join(d, inp + ".npy"), "--output-dir",
+        os.path.join(tmp, "out_e"), "--force"])
+    diff = 0.0
+    for f in os.listdir(os.path.join(tmp, "out_e")):
+        if f.endswith(".npy"):
+            diff = max(diff, float(np.abs(np.load(os.path.join(tmp, "out_o", f)).astype(np.float64) -
+                                          np.load(os.path.join(tmp, "out_e", f))).max()))
+    return diff
+
+
+for name, path, cal, x in size_models:
     dense = os.path.join(tmp, name + "_dense.onnx")
     optimize(path, dense, ["--bench-iters", "0"])
     base = sizes(dense)
-    rows = [("fp32 dense", dense)]
+    d, inp = one_sample(dense, x, os.path.join(tmp, name + "_in"))
+    rows = [("fp32 dense", dense, None)]
+    last_dense = None
     for label, flags in (("50% pruned, dense storage", ["--prune", "0.5"]),
                          ("50% + sparse-format auto", ["--prune", "0.5", "--sparse-format", "auto"]),
                          ("50% + sparse-format coo", ["--prune", "0.5", "--sparse-format", "coo"]),
+                         ("50% + int8, dense storage", ["--prune", "0.5", "--quantize", "static"]),
                          ("50% + int8 + auto", ["--prune", "0.5", "--quantize", "static", "--sparse-format", "auto"]),
+                         ("75% + int8, dense storage", ["--prune", "0.75", "--quantize", "static"]),
                          ("75% + int8 + auto", ["--prune", "0.75", "--quantize", "static", "--sparse-format", "auto"])):
         out = os.path.join(tmp, "%s_%d.onnx" % (name, len(rows)))
         if "--quantize" in flags and not quant:
-            rows.append((label, None))
+            rows.append((label, None, None))
             continue
-        optimize(path, out, flags + ["--bench-iters", "0"])
-        rows.append((label, out))
-    for label, out in rows:
+        optimize(path, out, flags + ["--bench-iters", "0"] + (["--calib", cal] if "--quantize" in flags else []))
+        # An encoded row is compared with the latest dense-storage row (same pruning and quantization).
+        ref = last_dense if "--sparse-format" in flags else None
+        if "--sparse-format" not in flags:
+            last_dense = out
+        rows.append((label, out, ref))
+    for label, out, ref in rows:
         if out is None:
             print("%-34s %s" % (name + " " + label, "needs --quantize (not on this branch)"))
             continue
         s = sizes(out)
-        print("%-34s %12d %6.3fx %12d %12s" % (name + " " + label, s[0], s[0] / base[0], s[1], s[2]))
+        ok = "-"
+        if ref:
+            ok = "same" if subprocess.run(["node", a.ort, "compare", ref, out, "--input-dir", d],
+                                          capture_output=True).returncode == 0 else "DIFF"
+        print("%-34s %10d %6.3fx %10d %10s %5s %10.3g" % (name + " " + label, s[0], s[0] / base[0], s[1], s[2], ok,
+                                                          ort_vs_effdl(out, d, inp)))
 
 if os.path.exists(os.path.join(a.zoo, "resnet18.onnx")):
     r18 = os.path.join(a.zoo, "resnet18.onnx")
-    print("\n=== ONNX Runtime: session load and p50 (1 thread), dense pruned 50%% vs encoded; median of %d alternating runs ===" % a.reps)
+    print("\n=== Session load and p50 (1 thread), dense pruned 50%% vs encoded, ORT and effdl; median of %d alternating runs ===" % a.reps)
     dense = os.path.join(tmp, "r18_p50.onnx")
     optimize(r18, dense, ["--prune", "0.5", "--bench-iters", "0"])
     enc = {}
     for fmt in ("bitmask", "coo"):
         enc[fmt] = os.path.join(tmp, "r18_p50_%s.onnx" % fmt)
         optimize(r18, enc[fmt], ["--prune", "0.5", "--sparse-format", fmt, "--bench-iters", "0"])
-    res = {k: ([], []) for k in ["dense"] + list(enc)}
+    res = {k: ([], [], [], []) for k in ["dense"] + list(enc)}
     for _ in range(a.reps):
         for k, p in [("dense", dense)] + list(enc.items()):
             b = ort_bench(p)
             res[k][0].append(b["session_load_ms"])
             res[k][1].append(b["latency_ms"]["p50"])
-    ld, pd = statistics.median(res["dense"][0]), statistics.median(res["dense"][1])
-    print("%-22s %10s %8s %10s %8s %10s" % ("resnet18 50%", "load ms", "ratio", "p50 ms", "ratio", "MiB"))
+            e = effdl_bench(p)
+            res[k][2].append(e["session_build_ms"])
+            res[k][3].append(effdl_p50(e))
+    med = {k: [statistics.median(x) for x in v] for k, v in res.items()}
+    print("%-14s %9s %7s %9s %7s | %12s %7s %10s %7s %8s" % ("resnet18 50%", "ORT load", "ratio", "ORT p50", "ratio",
+                                                          "effdl build", "ratio", "effdl p50", "ratio", "MiB"))
     for k in ["dense"] + list(enc):
-        l, p = statistics.median(res[k][0]), statistics.median(res[k][1])
+        m, d0 = med[k], med["dense"]
         path = dense if k == "dense" else enc[k]
-        print("%-22s %10.1f %7.2fx %10.2f %7.2fx %10.2f" % (k, l, l / ld, p, p / pd, os.path.getsize(path) / 2**20))
+        print("%-14s %9.1f %6.2fx %9.2f %6.2fx | %12.1f %6.2fx %10.2f %6.2fx %8.2f" %
+              (k, m[0], m[0] / d0[0], m[1], m[1] / d0[1], m[2], m[2] / d0[2], m[3], m[3] / d0[3],
+               os.path.getsize(path) / 2**20))
 
     print("\n=== Structured: resnet18, 30% of channels per prunable group (L2) ===")
     dense = os.path.join(tmp, "r18_dense.onnx")

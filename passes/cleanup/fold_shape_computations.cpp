@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/checked_math.h"
+#include "passes/common/storage_markers.h"
 
 namespace effdl::passes {
 namespace {
@@ -724,6 +725,7 @@ void foldGraph(ir::Graph& g, int64_t opset, PassResult& r) {
       if (a.g) foldGraph(*a.g, opset, r);
       for (auto& sg : a.graphs) foldGraph(*sg, opset, r);
     }
+    if (n->docString() == kSparseDecodeDoc) continue;  // sparse-storage's decode tables stay computed
     FoldFn fold = folderFor(*n);
     // Every folded op has exactly one output.
     if (!fold || n->numOutputs() != 1 || !n->output(0)) continue;

@@ -68,7 +68,11 @@ PruneOptions parseOptions(const PassOptions& o) {
     if (t != "Conv" && t != "Gemm" && t != "MatMul") throwUsage("prune: op-types may list Conv, Gemm, MatMul; got '" + t + "'");
   p.filter.minSize = o.getInt("min-size");
   p.filter.excludeNodes = o.getList("exclude-nodes");
-  p.filter.keepFirstLast = o.getBool("keep-first-last");
+  // auto: masks keep the input and output layers dense (few inputs per output, so zeroing half of
+  // them costs most: digits conv1 has 9, the text classifier's head feeds the logits directly);
+  // channel removal keeps its own rule (no head output can be removed anyway).
+  const std::string keep = o.getString("keep-first-last");
+  p.filter.keepFirstLast = keep == "true" || (keep == "auto" && p.mode != Mode::kChannels);
   return p;
 }
 
@@ -266,7 +270,9 @@ PassInfo pruneInfo() {
           {"op-types", OptionType::kStringList, "Conv;Gemm;MatMul", "op types whose weights are pruned", {}},
           {"min-size", OptionType::kInt, "0", "weights with fewer elements stay dense", {}},
           {"exclude-nodes", OptionType::kStringList, "", "node names (or weight names of unnamed nodes) left dense", {}},
-          {"keep-first-last", OptionType::kBool, "false", "leave the first and the last prunable layer dense", {}},
+          {"keep-first-last", OptionType::kEnum, "auto",
+           "leave the input layers (no weighted layer before them) and the heads (none after) dense; auto: yes unless mode=channels",
+           {"auto", "true", "false"}},
       },
       [](const PassOptions& o) { return std::make_unique<Prune>(parseOptions(o)); }};
   info.cliFlag = "prune";

@@ -2,7 +2,9 @@
 #include "passes/prune/prune_targets.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
+#include <set>
 
 namespace effdl::passes::prune {
 namespace {
@@ -42,6 +44,48 @@ std::string viewOf(const ir::Node& n, WeightView& view) {
   return "";
 }
 
+// A node that applies a constant weight matrix or table (rank >= 2) to its data.
+bool isWeighted(const ir::Node& n) {
+  static const char* kOps[] = {"Conv", "ConvTranspose", "Gemm", "MatMul", "Gather", "MatMulInteger", "ConvInteger",
+                               "QLinearConv", "QLinearMatMul", "LSTM", "GRU", "RNN", "Einsum"};
+  if (std::find(std::begin(kOps), std::end(kOps), n.opType()) == std::end(kOps)) return false;
+  for (const ir::Value* v : n.inputs()) {
+    if (!v) continue;
+    const ir::Value* src = v;
+    // Weights that arrive through DequantizeLinear (QDQ models) still count.
+    if (src->producer() && src->producer()->opType() == "DequantizeLinear") src = src->producer()->input(0);
+    if (src && src->isConstant() && src->initializer().rank() >= 2) return true;
+  }
+  return false;
+}
+
+// Targets that are first (no weighted node upstream of their data input) or last (no weighted
+// node downstream), found by one forward and one backward sweep over the topological order.
+std::set<const ir::Node*> inputOutputLayers(ir::Graph& g) {
+  const std::vector<ir::Node*> order = g.nodes();
+  std::set<const ir::Value*> afterWeighted;  // values computed from a weighted node's output
+  std::set<const ir::Node*> out;
+  for (ir::Node* n : order) {
+    bool above = false;
+    for (const ir::Value* v : n->inputs()) above = above || (v && afterWeighted.count(v));
+    if (isWeighted(*n) && !above) out.insert(n);
+    if (above || isWeighted(*n))
+      for (const ir::Value* v : n->outputs())
+        if (v) afterWeighted.insert(v);
+  }
+  std::set<const ir::Node*> feedsWeighted;  // nodes with a weighted node downstream
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    ir::Node* n = *it;
+    bool below = false;
+    for (const ir::Value* v : n->outputs())
+      if (v)
+        for (const ir::Use& u : v->uses()) below = below || isWeighted(*u.node) || feedsWeighted.count(u.node);
+    if (below) feedsWeighted.insert(n);
+    else if (isWeighted(*n)) out.insert(n);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string layerName(const Target& t) { return t.node->name().empty() ? t.weight->name() : t.node->name(); }
@@ -68,6 +112,8 @@ std::vector<Target> findTargets(ir::Graph& g, const TargetFilter& filter, std::m
     const auto& ex = filter.excludeNodes;
     return std::find(ex.begin(), ex.end(), layerName(t)) != ex.end();
   };
+  std::set<const ir::Node*> io;
+  if (filter.keepFirstLast) io = inputOutputLayers(g);
   std::vector<Target> out;
   for (size_t i = 0; i < all.size(); ++i) {
     const Target& t = all[i];
@@ -75,7 +121,7 @@ std::vector<Target> findTargets(ir::Graph& g, const TargetFilter& filter, std::m
       declined["excluded by name"]++;
       continue;
     }
-    if (filter.keepFirstLast && (i == 0 || i + 1 == all.size())) {
+    if (io.count(t.node)) {
       declined["first/last layer kept dense"]++;
       continue;
     }

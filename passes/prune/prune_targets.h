@@ -39,7 +39,12 @@ struct TargetFilter {
   std::vector<std::string> opTypes;       // "Conv", "Gemm", "MatMul"
   int64_t minSize = 0;                    // weights with fewer elements stay dense
   std::vector<std::string> excludeNodes;  // node names (or, for unnamed nodes, weight names)
-  bool keepFirstLast = false;             // the first and the last eligible layer stay dense
+  // The input and output layers stay dense: a target is "first" when no weighted layer (Conv,
+  // Gemm, MatMul, Gather table, recurrent, ...) lies between a graph input and its data input,
+  // and "last" when no weighted layer follows it (a classifier head). An embedding Gather thus
+  // counts as the first layer, as in Wanda and SparseGPT, which prune the Linear layers between
+  // the embedding and the head and leave both dense.
+  bool keepFirstLast = false;
 };
 
 // Eligible targets of the main graph in graph order; a node that does not qualify is counted in

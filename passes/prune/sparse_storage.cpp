@@ -11,8 +11,10 @@ namespace {
 
 enum class Format { kAuto, kDense, kCoo, kBitmask };
 
-// Bytes of the decode's nodes and small constants in the file, about (names, attributes).
-constexpr int64_t kBitmaskOverhead = 400;
+// Bytes in the file, about, of one tensor's decode nodes and small constants (measured: ~880 for
+// a 12-character name; each name appears ~16 times), and of the tables all decodes share (~1100).
+int64_t bitmaskOverhead(const std::string& name) { return 600 + 16 * static_cast<int64_t>(name.size()); }
+constexpr int64_t kTablesOverhead = 1100;
 
 bool encodable(ir::DataType t) {
   using D = ir::DataType;
@@ -52,20 +54,25 @@ class SparseStorage : public Pass {
         r.decline("below min-sparsity");
         continue;
       }
-      const int64_t dense = n * elem, coo = nnz * (elem + 8), bitmask = (nnz + 1) * elem + (n + 7) / 8 + kBitmaskOverhead;
+      const int64_t dense = n * elem, coo = nnz * (elem + 8);
+      const int64_t bitmask = (nnz + 1) * elem + (n + 7) / 8 + bitmaskOverhead(v->name()) + (rankTable_ ? 0 : kTablesOverhead);
       Format f = format_;
-      if (f == Format::kBitmask && opset < 11) {
-        r.decline("bitmask decode needs opset >= 11");
+      if (f == Format::kBitmask && opset < 12) {
+        r.decline("bitmask decode needs opset >= 12");
         continue;
       }
       if (f == Format::kAuto) {
         f = Format::kDense;
         int64_t best = dense;
         if (coo <= best) f = Format::kCoo, best = coo;
-        // The decode costs session-load time (resnet18 at 50%: 2.7x ORT's dense load), so bitmask
+        // The decode costs session-load time (resnet18 at 50%: ~2.3x ORT's dense load), so bitmask
         // must beat the best decode-free format by `bitmask-gain` of the dense bytes.
-        if (opset >= 11 && static_cast<double>(best - bitmask) >= bitmaskGain_ * static_cast<double>(dense))
+        if (opset >= 12 && n < (int64_t{1} << 30) && static_cast<double>(best - bitmask) >= bitmaskGain_ * static_cast<double>(dense))
           f = Format::kBitmask, best = bitmask;
+      }
+      if (f == Format::kBitmask && n >= (int64_t{1} << 30)) {
+        r.decline("bitmask decode indexes at most 2^30 elements");
+        continue;
       }
       if (f == Format::kDense) {
         r.decline("dense kept: no format smaller by enough");
@@ -127,38 +134,34 @@ class SparseStorage : public Pass {
       std::memcpy(vals.data() + k * elem, t.data() + i * elem, static_cast<size_t>(elem));
       ++k;
     }
-    // Constants shared by every decode in the graph.
-    if (!shifts_) {
-      shifts_ = constant(g, "sparse_shifts", ir::Tensor::fromVector(ir::DataType::kUint8, {1, 8}, std::vector<uint8_t>{0, 1, 2, 3, 4, 5, 6, 7}));
-      two_ = constant(g, "sparse_two", ir::Tensor::fromVector(ir::DataType::kUint8, {1}, std::vector<uint8_t>{2}));
-      flat_ = constant(g, "sparse_flat", ir::Tensor::fromVector(ir::DataType::kInt64, {1}, std::vector<int64_t>{-1}));
-      axis0_ = constant(g, "sparse_axis0", ir::Tensor::fromVector(ir::DataType::kInt32, {}, std::vector<int32_t>{0}));
+    if (!rankTable_) {
+      anchor_ = g.numNodes() ? g.nodes().front() : nullptr;
+      buildTables(g);
     }
     const std::string& name = v->name();
-    ir::Value* maskV = constant(g, name + "_mask", ir::Tensor::fromVector(ir::DataType::kUint8, {bytes, 1}, mask));
+    ir::Value* maskV = constant(g, name + "_mask", ir::Tensor::fromVector(ir::DataType::kUint8, {bytes}, mask));
     ir::Value* nzV = constant(g, name + "_nz", ir::Tensor::fromBytes(t.dtype(), {nnz + 1}, vals.data(), vals.size()));
     ir::Value* dimsV = constant(g, name + "_shape", ir::Tensor::fromVector(ir::DataType::kInt64, {t.rank()}, t.dims()));
-    ir::Node* first = g.numNodes() ? g.nodes().front() : nullptr;
     auto node = [&](const std::string& op, std::vector<ir::Value*> in, const std::string& hint) {
-      ir::Node* nd = g.createNode(op, in, {name + "_" + hint}, first);
-      nd->setDocString(kSparseDecodeDoc);
-      return nd;
+      return decodeNode(g, op, std::move(in), name + "_" + hint);
     };
-    ir::Node* shift = node("BitShift", {maskV, shifts_}, "shifted");
-    shift->setAttr(ir::Attribute::makeString("direction", "RIGHT"));
-    ir::Node* bits = node("Mod", {shift->output(0), two_}, "bits");
-    ir::Value* flat = node("Reshape", {bits->output(0), flat_}, "bits_flat")->output(0);
+    ir::Node* cast = node("Cast", {maskV}, "mask_i");
+    cast->setAttr(ir::Attribute::makeInt("to", static_cast<int64_t>(ir::DataType::kInt32)));
+    ir::Value* bitRank = node("Gather", {rankTable_, cast->output(0)}, "bit_rank")->output(0);      // [B, 8]
+    ir::Value* byteCount = node("Gather", {countTable_, cast->output(0)}, "byte_count")->output(0);  // [B, 1]
+    ir::Node* before = node("CumSum", {byteCount, zero32_}, "kept_before");
+    before->setAttr(ir::Attribute::makeInt("exclusive", 1));
+    ir::Value* rank = node("Add", {bitRank, before->output(0)}, "rank")->output(0);
+    ir::Value* idx = node("Max", {rank, zero32_}, "index")->output(0);  // 0 (nz[0] = 0) where pruned
     if (bytes * 8 != n) {
+      ir::Value* flat = constant(g, name + "_flat", ir::Tensor::fromVector(ir::DataType::kInt64, {1}, std::vector<int64_t>{-1}));
       ir::Value* zero = constant(g, name + "_start", ir::Tensor::fromVector(ir::DataType::kInt64, {1}, std::vector<int64_t>{0}));
       ir::Value* end = constant(g, name + "_end", ir::Tensor::fromVector(ir::DataType::kInt64, {1}, std::vector<int64_t>{n}));
-      flat = node("Slice", {flat, zero, end}, "bits_n")->output(0);
+      idx = node("Reshape", {idx, flat}, "index_flat")->output(0);
+      idx = node("Slice", {idx, zero, end}, "index_n")->output(0);
     }
-    ir::Node* cast = node("Cast", {flat}, "keep");
-    cast->setAttr(ir::Attribute::makeInt("to", static_cast<int64_t>(ir::DataType::kInt32)));
-    ir::Node* cum = node("CumSum", {cast->output(0), axis0_}, "rank");
-    ir::Node* idx = node("Mul", {cum->output(0), cast->output(0)}, "index");
-    ir::Node* gather = node("Gather", {nzV, idx->output(0)}, "values");
-    ir::Node* shape = node("Reshape", {gather->output(0), dimsV}, "decoded");
+    idx = node("Reshape", {idx, dimsV}, "index_shaped")->output(0);
+    ir::Node* shape = node("Gather", {nzV, idx}, "decoded");  // takes the index tensor's shape
     std::vector<ir::Dim> dims;
     for (int64_t d : t.dims()) dims.push_back(ir::Dim::known(d));
     shape->output(0)->setType(ir::ValueType::tensor(t.dtype(), dims));
@@ -171,7 +174,45 @@ class SparseStorage : public Pass {
   int64_t minSize_;
   double minSparsity_;
   double bitmaskGain_;
-  ir::Value *shifts_ = nullptr, *two_ = nullptr, *flat_ = nullptr, *axis0_ = nullptr;
+  // A decode node, marked so that cleanup leaves it. All go before the graph's first node as the
+  // pass found it, in creation order (the tables first, then each tensor's decode).
+  ir::Node* decodeNode(ir::Graph& g, const std::string& op, std::vector<ir::Value*> in, const std::string& hint) {
+    ir::Node* nd = g.createNode(op, in, {hint}, anchor_);
+    nd->setDocString(kSparseDecodeDoc);
+    return nd;
+  }
+
+  // The tables every decode shares, for mask byte m (rows) and bit j (columns): rank[m, j] is bit
+  // j's 1-based rank among m's set bits, or kNotKept where it is clear; count[m] is m's popcount.
+  // Built in-graph from a few scalars (9 KiB stored would outweigh a small model's weights):
+  //   bits = Mod(Div(Reshape(Range(0, 256, 1), [256, 1]), {1, 2, ..., 128}), 2)       # [256, 8]
+  //   incl = CumSum(bits, 1)    rank = incl·bits + (bits − 1)·2^30    count = incl[:, 7:8]
+  void buildTables(ir::Graph& g) {
+    auto i32 = [&](const std::string& hint, std::vector<int64_t> dims, std::vector<int32_t> v) {
+      return constant(g, hint, ir::Tensor::fromVector(ir::DataType::kInt32, std::move(dims), v));
+    };
+    auto i64 = [&](const std::string& hint, std::vector<int64_t> v) {
+      const auto n = static_cast<int64_t>(v.size());
+      return constant(g, hint, ir::Tensor::fromVector(ir::DataType::kInt64, {n}, v));
+    };
+    zero32_ = i32("sparse_zero", {}, {0});
+    ir::Value* one = i32("sparse_one", {}, {1});
+    ir::Node* rng = decodeNode(g, "Range", {zero32_, i32("sparse_256", {}, {256}), one}, "sparse_bytes");
+    ir::Node* col = decodeNode(g, "Reshape", {rng->output(0), i64("sparse_column_shape", {256, 1})}, "sparse_byte_column");
+    ir::Node* div = decodeNode(g, "Div", {col->output(0), i32("sparse_pow2", {1, 8}, {1, 2, 4, 8, 16, 32, 64, 128})}, "sparse_shifted");
+    ir::Node* bit = decodeNode(g, "Mod", {div->output(0), i32("sparse_two", {}, {2})}, "sparse_bits");
+    ir::Node* cum = decodeNode(g, "CumSum", {bit->output(0), one}, "sparse_bits_incl");
+    ir::Node* kept = decodeNode(g, "Mul", {cum->output(0), bit->output(0)}, "sparse_rank_kept");
+    ir::Node* off = decodeNode(g, "Sub", {bit->output(0), one}, "sparse_clear");
+    ir::Node* big = decodeNode(g, "Mul", {off->output(0), i32("sparse_not_kept", {}, {-kNotKept})}, "sparse_rank_clear");
+    rankTable_ = decodeNode(g, "Add", {kept->output(0), big->output(0)}, "sparse_rank")->output(0);
+    countTable_ = decodeNode(g, "Slice", {cum->output(0), i64("sparse_7", {7}), i64("sparse_8", {8}), i64("sparse_axis1", {1})},
+                             "sparse_count")->output(0);
+  }
+
+  static constexpr int32_t kNotKept = -(1 << 30);  // plus any rank (< 2^30) stays negative
+  ir::Value *rankTable_ = nullptr, *countTable_ = nullptr, *zero32_ = nullptr;
+  ir::Node* anchor_ = nullptr;
 };
 
 }  // namespace

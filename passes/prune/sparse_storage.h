@@ -3,11 +3,15 @@
 //            float: wins only at high sparsity); loaders densify it.
 //   bitmask: the kept values plus one bit per weight, decoded inside the graph by standard ops on
 //            constants only, so runtimes fold the decode when the session loads:
-//       <uint8[B,1] mask, T[NNZ+1] nz = {0, kept values...}, uint8[1,8] shifts = {0..7}, ...>
-//       bits = Mod(BitShift <direction="RIGHT"> (mask, shifts), 2)       # [B,8], LSB first
-//       keep = Cast <to=int64> (Reshape(bits, [-1]))   (Slice to numel when numel % 8 != 0)
-//       idx  = Mul(CumSum(keep, 0), keep)              # 1-based position among kept, or 0
-//       w    = Reshape(Gather(nz, idx), dims)          # nz[0] = 0 fills the pruned slots
+//       <uint8[B] mask, T[NNZ+1] nz = {0, kept values...}, shared int32 tables rank[256,8], count[256,1]>
+//       m    = Cast <to=int32> (mask)                        # B = ceil(numel / 8) bytes, LSB first
+//       idx  = Max(Gather(rank, m) + CumSum <exclusive=1> (Gather(count, m), 0), 0)   # [B,8]
+//       w    = Gather(nz, Reshape(idx, dims))                # nz[0] = 0 fills the pruned slots
+//     rank[m, j] is bit j's 1-based rank among m's set bits, or -2^30 where bit j is clear, so
+//     the Max sends pruned slots to 0; (Slice to numel when numel % 8 != 0.) Byte-level tables
+//     keep the per-weight work to one Gather of 8-int rows, an Add, a Max and the final Gather:
+//     ONNX Runtime's load-time folding costs in proportion to the bytes each folded node reads
+//     and writes (scripts/bench_prune.sh measures it). Needs opset >= 12 (Max on int32).
 //   auto:    per tensor, the smallest of dense / coo / bitmask (coo on a tie: no decode at load).
 // Applies to constant initializers with ≥ min-size elements and ≥ min-sparsity exact zeros (all
 // bytes zero, so -0.0 counts as a value), not graph outputs, not read by subgraphs. Runs after the

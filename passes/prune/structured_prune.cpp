@@ -6,8 +6,8 @@
 // channel-wise ops (BatchNormalization, activations, pooling, elementwise ops with a constant
 // that broadcasts per channel or not at all, depthwise Conv), joined across residual Add/Sub/Mul
 // of two spaces (union-find). A space's consumers shrink their input channels: Conv (group 1)
-// weight axis 1, Gemm/MatMul reduction rows, and Flatten → Gemm/MatMul blocks of H·W rows.
-// A space that reaches anything else (graph output, Concat, Reshape, an op we do not know, an
+// weight axis 1, Gemm/MatMul reduction rows, and Flatten (or Reshape to [0 or N, -1]) → Gemm/MatMul
+// blocks of H·W rows. A space that reaches anything else (graph output, Concat, another Reshape, an op we do not know, an
 // excluded or shared weight) is left whole. Channels are scored by the sum over the space's
 // producers of the L1/L2 norm of their weight rows (+ bias); the lowest `fraction` are removed.
 #include "passes/prune/structured_prune.h"
@@ -192,8 +192,19 @@ class Analysis {
       edits_.push_back({x->space, Edit{Edit::kConsumer, n, 1, axis, x->block}});
       return true;
     }
-    if (op == "Flatten") {
-      if (x->axis != 1 || x->block != 1 || n->attrInt("axis", 1) != 1) return false;
+    if (op == "Flatten" || op == "Reshape") {
+      if (x->axis != 1 || x->block != 1) return false;
+      if (op == "Flatten" && n->attrInt("axis", 1) != 1) return false;
+      // Reshape to [0 or N, -1] flattens as Flatten does; an explicit width would go stale.
+      if (op == "Reshape") {
+        const ir::Value* sv = n->input(1);
+        if (!sv || !sv->isConstant() || sv->initializer().dtype() != ir::DataType::kInt64) return false;
+        auto sh = sv->initializer().values<int64_t>();
+        if (sh.size() != 2 || sh[1] != -1) return false;
+        auto n0 = dimOf(n->input(0), 0);
+        const bool keepsBatch = (sh[0] == 0 && n->attrInt("allowzero", 0) == 0) || (n0 && sh[0] == *n0);
+        if (!keepsBatch) return false;
+      }
       int64_t block = 1;
       for (int64_t a = 2; a < rankOf(n->input(0)); ++a) {
         auto d = dimOf(n->input(0), a);

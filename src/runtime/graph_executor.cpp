@@ -7,6 +7,7 @@
 #include <climits>
 #include <cstring>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/checked_math.h"
 #include "runtime/kernel_registry.h"
@@ -156,6 +157,64 @@ class GraphExecutor::StepIo final : public KernelIo {
   Step& step_;
 };
 
+// -------------------------------------------------------------------------------- constant nodes
+namespace {
+
+// Runs one node on constant inputs when the executor is built; outputs go to fresh buffers that
+// the resulting ir::Tensor adopts (no copy, no zero fill).
+class ConstIo final : public KernelIo {
+ public:
+  ConstIo(std::vector<RtTensor> inputs, size_t outputs, std::string what)
+      : in_(std::move(inputs)), out_(outputs), bufs_(outputs), what_(std::move(what)) {}
+  size_t numInputs() const override { return in_.size(); }
+  const RtTensor* input(size_t i) const override { return i < in_.size() && in_[i].data ? &in_[i] : nullptr; }
+  size_t numOutputs() const override { return out_.size(); }
+  bool hasOutput(size_t i) const override { return i < out_.size(); }
+  RtTensor& allocOutput(size_t i, ir::DataType dtype, const Shape& dims) override {
+    const size_t bytes = checkedOutputBytes(*this, dtype, dims);
+    bufs_.at(i) = std::shared_ptr<uint8_t[]>(new uint8_t[std::max<size_t>(bytes, 1)]);
+    out_[i] = RtTensor{dtype, dims, bufs_[i].get(), bytes};
+    return out_[i];
+  }
+  RtTensor& allocOutputInPlace(size_t i, size_t, ir::DataType dtype, const Shape& dims) override {
+    return allocOutput(i, dtype, dims);
+  }
+  const RtTensor* implicitInput(size_t) const override { return nullptr; }
+  const std::string& describe() const override { return what_; }
+  bool wrote(size_t i) const { return bufs_[i] && out_[i].dtype != ir::DataType::kString; }
+  ir::Tensor take(size_t i) {
+    const RtTensor& r = out_[i];
+    return ir::Tensor(r.dtype, r.dims, std::shared_ptr<const void>(bufs_[i], bufs_[i].get()),
+                      static_cast<const uint8_t*>(r.data), r.nbytes);
+  }
+
+ private:
+  std::vector<RtTensor> in_, out_;
+  std::vector<std::shared_ptr<uint8_t[]>> bufs_;
+  std::string what_;
+};
+
+// Worth computing once: every input constant (or omitted), no subgraph, deterministic, and not
+// a DequantizeLinear (QDQ fusion reads the quantized weight itself).
+bool foldable(const ir::Node& n, const std::unordered_map<const ir::Value*, const ir::Tensor*>& computed) {
+  static const char* kKeep[] = {"DequantizeLinear", "RandomNormalLike", "RandomUniformLike", "Bernoulli", "Multinomial"};
+  if (n.numInputs() == 0 || n.hasSubgraphs() || !n.implicitInputs().empty()) return false;
+  if (!(n.domain().empty() || n.domain() == "ai.onnx")) return false;
+  if (std::find(std::begin(kKeep), std::end(kKeep), n.opType()) != std::end(kKeep)) return false;
+  for (const ir::Value* v : n.outputs())
+    if (v && v->isGraphOutput()) return false;
+  bool any = false;
+  for (const ir::Value* v : n.inputs()) {
+    if (!v) continue;
+    const ir::Tensor* t = v->isConstant() ? &v->initializer() : computed.count(v) ? computed.at(v) : nullptr;
+    if (!t || t->dtype() == ir::DataType::kString) return false;
+    any = true;
+  }
+  return any;
+}
+
+}  // namespace
+
 // ------------------------------------------------------------------------------------- building
 GraphExecutor::GraphExecutor(const ir::Model& model, const ir::Graph& graph, const ExecOptions& options)
     : graph_(graph), options_(options) {
@@ -188,6 +247,57 @@ GraphExecutor::GraphExecutor(const ir::Model& model, const ir::Graph& graph, con
     s.t.nbytes = t.nbytes();
     s.isWeight = true;
   }
+  // Nodes that read only constants (an in-graph weight decode such as sparse-storage's bitmask, a
+  // Cast of fp16 weights) run once here, as ONNX Runtime folds them at session load: inferences
+  // then see ordinary weights, which conv/matmul kernels prepare once. A node whose kernel
+  // refuses is left to run, and report, at inference.
+  // Intermediate results (a decode's bits, ranks, indices) are freed once every reader is folded.
+  std::unordered_set<const ir::Node*> folded;
+  std::unordered_map<const ir::Value*, std::pair<std::unique_ptr<ir::Tensor>, size_t>> computed;  // tensor, readers left
+  for (const ir::Node* n : graph.nodes()) {
+    if (!foldable(*n, densified)) continue;
+    auto opset = model.opsetFor(n->domain());
+    KernelBuildContext ctx{*n, opset ? *opset : 1, options.threads, &model, {}};
+    std::vector<RtTensor> ins;
+    for (const ir::Value* in : n->inputs()) {
+      const ir::Tensor* t = !in ? nullptr : in->isConstant() ? &in->initializer() : densified.at(in);
+      ctx.constInputs.push_back(t);
+      ins.push_back(t ? RtTensor{t->dtype(), t->dims(), const_cast<uint8_t*>(t->data()), t->nbytes()} : RtTensor{});
+    }
+    const KernelEntry* e = kernelRegistry().find(n->domain(), n->opType(), ctx.opset);
+    if (!e) continue;
+    ConstIo io(std::move(ins), n->numOutputs(), ctx.describe());
+    try {
+      e->factory(ctx)->run(io);
+    } catch (const Error&) {
+      continue;
+    }
+    bool ok = true;
+    for (size_t o = 0; o < n->numOutputs(); ++o) ok = ok && (!n->output(o) || io.wrote(o));
+    if (!ok) continue;
+    folded.insert(n);
+    for (size_t o = 0; o < n->numOutputs(); ++o) {
+      const ir::Value* v = n->output(o);
+      if (!v || !v->hasUses()) continue;
+      auto& c = computed[v];
+      c = {std::make_unique<ir::Tensor>(io.take(o)), v->uses().size()};
+      densified[v] = c.first.get();
+    }
+    for (const ir::Value* in : n->inputs()) {
+      auto it = in ? computed.find(in) : computed.end();
+      if (it != computed.end() && --it->second.second == 0) {
+        densified.erase(in);
+        computed.erase(it);
+      }
+    }
+  }
+  for (auto& [v, c] : computed) {
+    Slot& s = slots_[static_cast<size_t>(addSlot(v))];
+    const ir::Tensor& t = *c.first;
+    s.t = RtTensor{t.dtype(), t.dims(), const_cast<uint8_t*>(t.data()), t.nbytes()};
+    s.isWeight = true;
+    densified_.push_back(std::move(c.first));
+  }
   for (const ir::Value* v : graph.inputs()) inputSlots_.push_back(addSlot(v));
   for (const ir::Value* v : graph.captures()) captureSlots_.push_back(addSlot(v));
 
@@ -201,11 +311,12 @@ GraphExecutor::GraphExecutor(const ir::Model& model, const ir::Graph& graph, con
   steps_.reserve(nodes.size());
   // Fused groups run at the place of their last node; their other nodes have no step.
   std::vector<FusedGroup> groups;
-  if (options.fuseQdq) groups = findQdqGroups(model, graph, options.threads);
+  if (options.fuseQdq) groups = findQdqGroups(model, graph, options.threads, densified);
   std::unordered_map<const ir::Node*, FusedGroup*> groupOf;
   for (FusedGroup& g : groups)
     for (const ir::Node* n : g.nodes) groupOf[n] = &g;
   for (const ir::Node* n : nodes) {
+    if (folded.count(n)) continue;
     if (auto it = groupOf.find(n); it != groupOf.end()) {
       FusedGroup& g = *it->second;
       if (n != g.last) continue;

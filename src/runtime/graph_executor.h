@@ -71,7 +71,7 @@ class GraphExecutor {
   std::vector<Step> steps_;
   std::vector<int> inputSlots_, captureSlots_, outputSlots_;
   std::vector<RtTensor> outputCopies_;
-  std::vector<std::unique_ptr<ir::Tensor>> densified_;  // dense copies of sparse initializers  // graph outputs that are inputs or weights
+  std::vector<std::unique_ptr<ir::Tensor>> densified_;  // dense copies of sparse initializers, folded nodes' outputs
   BufferPool pool_;
 };
 

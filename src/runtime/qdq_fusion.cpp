@@ -36,7 +36,8 @@ struct Q {
 
 class Matcher {
  public:
-  Matcher(const ir::Model& model, const ir::Graph& graph, int threads) : model_(model), graph_(graph), threads_(threads) {}
+  Matcher(const ir::Model& model, const ir::Graph& graph, int threads, const ConstantMap& computed)
+      : model_(model), graph_(graph), threads_(threads), computed_(computed) {}
 
   std::vector<FusedGroup> run() {
     std::vector<FusedGroup> groups;
@@ -95,7 +96,11 @@ class Matcher {
     return v && !v->isGraphOutput() && v->uses().size() == 1 && v->uses()[0].node == user &&
            v->uses()[0].index != ir::Use::kImplicit;
   }
-  static const ir::Tensor* constant(const ir::Value* v) { return v && v->isConstant() ? &v->initializer() : nullptr; }
+  const ir::Tensor* constant(const ir::Value* v) const {
+    if (v && v->isConstant()) return &v->initializer();
+    auto it = v ? computed_.find(v) : computed_.end();
+    return it != computed_.end() ? it->second : nullptr;
+  }
 
   std::string describe(const ir::Node& n) const {
     std::string s = "node '" + n.name() + "' (";
@@ -427,13 +432,15 @@ class Matcher {
   const ir::Model& model_;
   const ir::Graph& graph_;
   int threads_;
+  const ConstantMap& computed_;
   std::unordered_set<const ir::Node*> taken_;
 };
 
 }  // namespace
 
-std::vector<FusedGroup> findQdqGroups(const ir::Model& model, const ir::Graph& graph, int threads) {
-  return Matcher(model, graph, threads).run();
+std::vector<FusedGroup> findQdqGroups(const ir::Model& model, const ir::Graph& graph, int threads,
+                                      const ConstantMap& computed) {
+  return Matcher(model, graph, threads, computed).run();
 }
 
 }  // namespace effdl::runtime

@@ -16,6 +16,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ir/graph.h"
@@ -33,6 +34,11 @@ struct FusedGroup {
   std::string description;  // "node 'conv1' (Conv, opset 13, fused QDQ int8)"
 };
 
-std::vector<FusedGroup> findQdqGroups(const ir::Model& model, const ir::Graph& graph, int threads);
+// Values the executor already computed once (densified sparse initializers, folded decodes)
+// count as constants beside the initializers.
+using ConstantMap = std::unordered_map<const ir::Value*, const ir::Tensor*>;
+
+std::vector<FusedGroup> findQdqGroups(const ir::Model& model, const ir::Graph& graph, int threads,
+                                      const ConstantMap& computed = {});
 
 }  // namespace effdl::runtime

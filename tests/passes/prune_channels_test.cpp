@@ -27,12 +27,13 @@ std::string values(int n, unsigned seed, int rowSize = 1, std::vector<int> deadR
 }
 
 // Channels 1 and 5 of the residual group are dead: zero rows in both producers (and bias).
-std::string residualModel() {
+std::string residualModel(const std::string& flatten = "Flatten(p)") {
   return R"(<ir_version: 8, opset_import: ["" : 17]>
     g (float[1,4,6,6] x) => (float[1,5] y)
        <float[8,4,3,3] w1 = {)" + values(288, 1, 36, {1, 5}) + R"(}, float[8] b1 = {)" + values(8, 2, 1, {1, 5}) + R"(},
         float[8,8,3,3] w2 = {)" + values(576, 3, 72, {1, 5}) + R"(}, float[1,8,1,1] sc = {)" + values(8, 4) + R"(},
-        float[8,1,3,3] wd = {)" + values(72, 5) + R"(}, float[5,8] wg = {)" + values(40, 6) + R"(}, float[5] bg = {)" + values(5, 7) + R"(}>
+        float[8,1,3,3] wd = {)" + values(72, 5) + R"(}, float[5,8] wg = {)" + values(40, 6) + R"(}, float[5] bg = {)" + values(5, 7) + R"(},
+        int64[2] flat0 = {0, -1}, int64[2] flat1 = {1, -1}, int64[2] flat8 = {1, 8}>
     {
       c1 = Conv <kernel_shape = [3, 3], pads = [1, 1, 1, 1]> (x, w1, b1)
       r1 = Relu(c1)
@@ -41,7 +42,7 @@ std::string residualModel() {
       a = Add(m, r1)
       d = Conv <kernel_shape = [3, 3], pads = [1, 1, 1, 1], group = 8> (a, wd)
       p = GlobalAveragePool(d)
-      f = Flatten(p)
+      f = )" + flatten + R"(
       y = Gemm <transB = 1> (f, wg, bg)
     })";
 }
@@ -92,6 +93,25 @@ TEST(PruneChannels, ResidualDepthwiseAndFlattenStayConsistent) {
   auto a = run(*dense, {1, 4, 6, 6}, 3), b = run(*m, {1, 4, 6, 6}, 3);
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5);
+}
+
+// Reshape to [0, -1] or [N, -1] before the Gemm flattens as Flatten does; an explicit [1, 8]
+// would be wrong after pruning, so that group stays whole.
+TEST(PruneChannels, ReshapeBeforeGemmActsAsFlatten) {
+  for (const char* reshape : {"Reshape(p, flat0)", "Reshape(p, flat1)"}) {
+    auto dense = parse(residualModel(reshape));
+    auto m = parse(residualModel(reshape));
+    runPass(*m, "prune{mode=channels,sparsity=0.25},cleanup");
+    EXPECT_EQ(dimsOf(*m, "y"), (std::vector<int64_t>{5, 6})) << reshape;
+    EXPECT_EQ(dimsOf(*m, "c1"), (std::vector<int64_t>{6, 4, 3, 3})) << reshape;
+    auto a = run(*dense, {1, 4, 6, 6}, 5), b = run(*m, {1, 4, 6, 6}, 5);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5) << reshape;
+  }
+  auto m = parse(residualModel("Reshape(p, flat8)"));
+  runPass(*m, "prune{mode=channels,sparsity=0.25}");
+  EXPECT_EQ(dimsOf(*m, "y"), (std::vector<int64_t>{5, 8}));
+  EXPECT_EQ(dimsOf(*m, "c1"), (std::vector<int64_t>{8, 4, 3, 3}));
 }
 
 TEST(PruneChannels, GroupReachingAGraphOutputStaysWhole) {

@@ -52,7 +52,7 @@ int64_t zeros(const std::vector<float>& v) { return std::count(v.begin(), v.end(
 TEST(Prune, EachLayerReachesTheSparsityAndDropsTheSmallest) {
   auto m = parse(model());
   auto before = parse(model());
-  auto r = runPass(*m, "prune{sparsity=0.7}");
+  auto r = runPass(*m, "prune{keep-first-last=false,sparsity=0.7}");
   EXPECT_EQ(r.counter("layers pruned"), 3);
   for (auto [name, n] : {std::pair{"wc", 288}, {"wg", 512}, {"wm", 128}}) {
     auto w = weights(*m, name), orig = weights(*before, name);
@@ -76,7 +76,7 @@ TEST(Prune, EachLayerReachesTheSparsityAndDropsTheSmallest) {
 TEST(Prune, GlobalScopeUsesOneThreshold) {
   auto m = parse(model());
   auto before = parse(model());
-  runPass(*m, "prune{sparsity=0.6,scope=global}");
+  runPass(*m, "prune{keep-first-last=false,sparsity=0.6,scope=global}");
   int64_t z = 0;
   float maxDropped = 0, minKept = 1e9f;
   std::vector<int64_t> perLayer;
@@ -95,7 +95,7 @@ TEST(Prune, GlobalScopeUsesOneThreshold) {
 TEST(Prune, ThresholdZeroesEverythingBelowIt) {
   auto m = parse(model());
   auto before = parse(model());
-  runPass(*m, "prune{threshold=0.25}");
+  runPass(*m, "prune{keep-first-last=false,threshold=0.25}");
   for (const char* name : {"wc", "wg", "wm"}) {
     auto w = weights(*m, name), orig = weights(*before, name);
     for (size_t i = 0; i < w.size(); ++i) EXPECT_EQ(w[i] == 0, std::fabs(orig[i]) < 0.25f) << name << i;
@@ -106,31 +106,59 @@ TEST(Prune, FiltersLeaveLayersUntouched) {
   auto before = parse(model());
   {
     auto m = parse(model());
-    auto r = runPass(*m, "prune{sparsity=0.5,exclude-nodes=[wg]}");  // unnamed node: its weight's name
+    auto r = runPass(*m, "prune{keep-first-last=false,sparsity=0.5,exclude-nodes=[wg]}");  // unnamed node: its weight's name
     EXPECT_EQ(weights(*m, "wg"), weights(*before, "wg"));
     EXPECT_EQ(zeros(weights(*m, "wc")), 144);
     EXPECT_EQ(r.declined["excluded by name"], 1);
   }
-  {
+  for (const char* spec : {"prune{sparsity=0.5}", "prune{sparsity=0.5,keep-first-last=true}"}) {
     auto m = parse(model());
-    runPass(*m, "prune{sparsity=0.5,keep-first-last=true}");
-    EXPECT_EQ(weights(*m, "wc"), weights(*before, "wc"));
-    EXPECT_EQ(weights(*m, "wm"), weights(*before, "wm"));
-    EXPECT_EQ(zeros(weights(*m, "wg")), 256);
+    auto r = runPass(*m, spec);  // by default the Conv reading x and the MatMul head stay dense
+    EXPECT_EQ(weights(*m, "wc"), weights(*before, "wc")) << spec;
+    EXPECT_EQ(weights(*m, "wm"), weights(*before, "wm")) << spec;
+    EXPECT_EQ(zeros(weights(*m, "wg")), 256) << spec;
+    EXPECT_EQ(r.declined["first/last layer kept dense"], 2) << spec;
   }
   {
     auto m = parse(model());
-    runPass(*m, "prune{sparsity=0.5,min-size=300,op-types=[Conv;Gemm]}");
+    runPass(*m, "prune{keep-first-last=false,sparsity=0.5,min-size=300,op-types=[Conv;Gemm]}");
     EXPECT_EQ(weights(*m, "wc"), weights(*before, "wc"));  // 288 < 300
     EXPECT_EQ(weights(*m, "wm"), weights(*before, "wm"));  // MatMul not listed
     EXPECT_EQ(zeros(weights(*m, "wg")), 256);
   }
 }
 
+// The text classifier's shape: embedding Gather → sum → Gemm → Relu → Gemm head. The Gather is
+// the input layer, so the first Gemm is pruned; the head that computes the logits stays dense.
+TEST(Prune, EmbeddingCountsAsTheFirstLayerAndTheHeadStaysDense) {
+  const std::string text = R"(<ir_version: 8, opset_import: ["" : 17]>
+    g (int64[1,3] ids) => (float[1,4] y)
+       <float[10,8] emb = {)" + values(80, 6) + R"(}, float[16,8] w1 = {)" + values(128, 7) + R"(},
+        float[4,16] w2 = {)" + values(64, 8) + R"(}, int64[1] ax = {1}>
+    {
+      e = Gather(emb, ids)
+      m = ReduceSum(e, ax)
+      s = Squeeze(m, ax)
+      h = Gemm <transB = 1> (s, w1)
+      r = Relu(h)
+      y = Gemm <transB = 1> (r, w2)
+    })";
+  auto before = parse(text);
+  auto m = parse(text);
+  runPass(*m, "prune{sparsity=0.5}");
+  EXPECT_EQ(zeros(weights(*m, "w1")), 64);
+  EXPECT_EQ(weights(*m, "w2"), weights(*before, "w2"));
+  EXPECT_EQ(weights(*m, "emb"), weights(*before, "emb"));  // Gather tables are never pruned
+  auto all = parse(text);
+  runPass(*all, "prune{sparsity=0.5,keep-first-last=false}");
+  EXPECT_EQ(zeros(weights(*all, "w1")), 64);
+  EXPECT_EQ(zeros(weights(*all, "w2")), 32);
+}
+
 TEST(Prune, IsDeterministic) {
   auto a = parse(model()), b = parse(model());
-  runPass(*a, "prune{sparsity=0.5,scope=global}");
-  runPass(*b, "prune{sparsity=0.5,scope=global}");
+  runPass(*a, "prune{keep-first-last=false,sparsity=0.5,scope=global}");
+  runPass(*b, "prune{keep-first-last=false,sparsity=0.5,scope=global}");
   EXPECT_EQ(print(*a), print(*b));
 }
 
@@ -152,23 +180,23 @@ void expectNofM(const std::vector<float>& w, int64_t rows, int64_t channels, int
 
 TEST(Prune, NofMKeepsExactlyNInEveryGroupOfM) {
   auto m = parse(model());
-  runPass(*m, "prune{mode=2:4}");
+  runPass(*m, "prune{keep-first-last=false,mode=2:4}");
   expectNofM(weights(*m, "wc"), 8, 4, 9, false, 2, 4);
   expectNofM(weights(*m, "wg"), 16, 32, 1, false, 2, 4);
   expectNofM(weights(*m, "wm"), 8, 16, 1, true, 2, 4);
   auto m2 = parse(model());
-  auto r = runPass(*m2, "prune{mode=1:8}");
+  auto r = runPass(*m2, "prune{keep-first-last=false,mode=1:8}");
   EXPECT_EQ(r.declined["input channels not a multiple of M"], 1);  // the Conv has 4 input channels
   expectNofM(weights(*m2, "wg"), 16, 32, 1, false, 1, 8);
 }
 
 TEST(Prune, BadOptionsAreUsageErrors) {
   auto m = parse(model());
-  expectError([&] { runPass(*m, "prune{mode=4:2}"); }, ErrorKind::kUsage, "N:M");
-  expectError([&] { runPass(*m, "prune{mode=sparse}"); }, ErrorKind::kUsage, "mode must be");
-  expectError([&] { runPass(*m, "prune{sparsity=1.0}"); }, ErrorKind::kUsage, "sparsity");
-  expectError([&] { runPass(*m, "prune{method=wanda}"); }, ErrorKind::kUsage, "--calib");
-  expectError([&] { runPass(*m, "prune{op-types=[Add]}"); }, ErrorKind::kUsage, "op-types");
+  expectError([&] { runPass(*m, "prune{keep-first-last=false,mode=4:2}"); }, ErrorKind::kUsage, "N:M");
+  expectError([&] { runPass(*m, "prune{keep-first-last=false,mode=sparse}"); }, ErrorKind::kUsage, "mode must be");
+  expectError([&] { runPass(*m, "prune{keep-first-last=false,sparsity=1.0}"); }, ErrorKind::kUsage, "sparsity");
+  expectError([&] { runPass(*m, "prune{keep-first-last=false,method=wanda}"); }, ErrorKind::kUsage, "--calib");
+  expectError([&] { runPass(*m, "prune{keep-first-last=false,op-types=[Add]}"); }, ErrorKind::kUsage, "op-types");
 }
 
 // Runs `spec` with 64 seeded random calibration samples.
@@ -202,9 +230,9 @@ std::string correlatedModel() {
 TEST(Prune, WandaAndReconstructionKeepOutputsCloser) {
   auto dense = parse(correlatedModel());
   auto mag = parse(correlatedModel()), wanda = parse(correlatedModel()), rec = parse(correlatedModel());
-  runPass(*mag, "prune{sparsity=0.7,exclude-nodes=[mix]}");
-  runWithCalib(*wanda, "prune{sparsity=0.7,method=wanda,exclude-nodes=[mix]}");
-  runWithCalib(*rec, "prune{sparsity=0.7,method=wanda,reconstruct=true,exclude-nodes=[mix]}");
+  runPass(*mag, "prune{keep-first-last=false,sparsity=0.7,exclude-nodes=[mix]}");
+  runWithCalib(*wanda, "prune{keep-first-last=false,sparsity=0.7,method=wanda,exclude-nodes=[mix]}");
+  runWithCalib(*rec, "prune{keep-first-last=false,sparsity=0.7,method=wanda,reconstruct=true,exclude-nodes=[mix]}");
   // Wanda zeroes exactly 70% of each row; reconstruction keeps those zeros.
   EXPECT_EQ(zeros(weights(*wanda, "wg")), std::llround(0.7 * 32) * 16);
   EXPECT_EQ(zeros(weights(*rec, "wg")), zeros(weights(*wanda, "wg")));

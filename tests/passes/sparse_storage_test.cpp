@@ -57,12 +57,14 @@ TEST(SparseStorage, BitmaskDecodesToTheSameWeights) {
   EXPECT_EQ(m->graph->findValue("w"), nullptr);  // the dense initializer is gone
   auto back = roundTrip(*m);
   EXPECT_EQ(run(*back), run(*dense));
-  // 1152 kept floats + 2304 bits, plus the decode's nodes and names (< 1 KiB).
-  EXPECT_LT(ir::serializeModel(*m).size(), 1152 * 4 + 2304 / 8 + 1024);
+  // 1152 kept floats + 2304 bits, plus the decode's nodes and names and the shared tables' (< 2 KiB).
+  EXPECT_LT(ir::serializeModel(*m).size(), 1152 * 4 + 2304 / 8 + 2048);
   // Optimizing the encoded model again keeps the decode (fold-constants recognises it).
   const std::string printed = print(*back);
   runPass(*back, "cleanup");
   EXPECT_EQ(print(*back), printed);
+  // effdl's runtime decodes once when the session is built: each inference runs the Add alone.
+  EXPECT_EQ(runtime::Session(*back, {}).numKernels(), runtime::Session(*dense, {}).numKernels());
 }
 
 TEST(SparseStorage, CooIsASparseInitializer) {
@@ -79,7 +81,7 @@ TEST(SparseStorage, CooIsASparseInitializer) {
 TEST(SparseStorage, Int8WeightsKeepTheirZeros) {
   auto dense = parse(int8Model());
   auto m = parse(int8Model());
-  auto r = runPass(*m, "sparse-storage");
+  auto r = runPass(*m, "sparse-storage{format=bitmask}");
   EXPECT_EQ(r.counter("weights stored as bitmask"), 1);
   EXPECT_EQ(run(*roundTrip(*m)), run(*dense));
 }
@@ -98,6 +100,15 @@ TEST(SparseStorage, AutoPicksTheSmallestAndSkipsDenseWeights) {
     auto m2 = parse(floatModel(2));
     auto r2 = runPass(*m2, "sparse-storage{bitmask-gain=0.6}");
     EXPECT_EQ(r2.declined["dense kept: no format smaller by enough"], 1);
+  }
+  {
+    // 2304 int8 weights, 75% zeros: 865 B of values and mask, but the decode's nodes and the
+    // shared tables add ~1.7 KiB, more than the 1.4 KiB saved: the file would grow.
+    const std::string text = int8Model();
+    auto m = parse(text);
+    auto r = runPass(*m, "sparse-storage{bitmask-gain=0}");
+    EXPECT_EQ(r.declined["dense kept: no format smaller by enough"], 1);
+    EXPECT_EQ(print(*m), canonical(text));
   }
   {
     const std::string text = floatModel(2);

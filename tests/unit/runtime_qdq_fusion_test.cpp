@@ -105,20 +105,22 @@ std::string qdqConvModel(std::mt19937& rng, const std::string& act, const std::s
 
 TEST(RuntimeQdq, ConvWithInt32BiasAndReluRunsAsOneKernel) {
   std::mt19937 rng(1);
-  // The bias scale is an initializer: Q(x), the group, DQ(y) and the unused Identity remain.
+  // The bias scale is an initializer: Q(x), the group and DQ(y) remain (the Identity of
+  // constants runs once when the session is built).
   auto [fused, plain] = expectWithinOneStep(qdqConvModel(rng, "Relu(c)", "bd", true), randomInput({1, 4, 10, 10}, 2), 0.01f);
-  EXPECT_EQ(plain, 9u);
-  EXPECT_EQ(fused, 4u);
-  // The bias scale comes from a Mul: not a constant, so the Conv is not fused.
+  EXPECT_EQ(plain, 8u);
+  EXPECT_EQ(fused, 3u);
+  // The bias scale comes from a Mul of constants: folded at session build, so the Conv fuses too.
   auto [fused0, plain0] = expectWithinOneStep(qdqConvModel(rng, "Relu(c)", "bd"), randomInput({1, 4, 10, 10}, 2), 0.01f);
-  EXPECT_EQ(fused0, plain0);
+  EXPECT_EQ(plain0, 8u);
+  EXPECT_EQ(fused0, 3u);
 }
 
 TEST(RuntimeQdq, ConvWithFloatBiasAndClip) {
   std::mt19937 rng(3);
   auto [fused, plain] = expectWithinOneStep(qdqConvModel(rng, "Clip(c, lo, hi)", "bf"), randomInput({1, 4, 10, 10}, 4), 0.01f);
-  EXPECT_EQ(fused, 5u);  // Q(x), the group, DQ(y), and the unused bias chain (Mul, DQ)
-  EXPECT_EQ(plain, 9u);
+  EXPECT_EQ(fused, 4u);  // Q(x), the group, DQ(y), and the unused bias DQ (its Mul is folded)
+  EXPECT_EQ(plain, 8u);
 }
 
 TEST(RuntimeQdq, MatMulAndGemm) {
@@ -220,8 +222,8 @@ TEST(RuntimeQdq, ValuesReadOutsideTheGroupStayFloat) {
   Session fusedSession(*m, o);
   o.fuseQdq = false;
   Session plainSession(*m, o);
-  EXPECT_EQ(plainSession.numKernels(), 9u);
-  EXPECT_EQ(fusedSession.numKernels(), 7u);
+  EXPECT_EQ(plainSession.numKernels(), 8u);  // the bias scale's Mul of constants is folded
+  EXPECT_EQ(fusedSession.numKernels(), 6u);
   auto a = fusedSession.run({{"x", &x}}), b = plainSession.run({{"x", &x}});
   auto ay = a[0].values<float>(), by = b[0].values<float>(), ac = a[1].values<float>(), bc = b[1].values<float>();
   for (size_t i = 0; i < ay.size(); ++i) EXPECT_LE(std::fabs(ay[i] - by[i]), 0.01f * 1.001f) << i;

@@ -87,6 +87,12 @@ void combine(const KernelIo& io, ir::DataType dt, Reduction red, uint8_t* dst, c
 }
 
 // -------------------------------------------------------------------------------------- Gather
+template <typename T>
+void copyElements(const uint8_t* base, const std::vector<int64_t>& idx, uint8_t* out) {
+  // Fixed-size memcpy compiles to plain loads and stores, and tolerates unaligned tensors.
+  for (size_t i = 0; i < idx.size(); ++i) std::memcpy(out + i * sizeof(T), base + static_cast<size_t>(idx[i]) * sizeof(T), sizeof(T));
+}
+
 class GatherKernel : public Kernel {
  public:
   explicit GatherKernel(int64_t axis) : axis_(axis) {}
@@ -98,7 +104,8 @@ class GatherKernel : public Kernel {
     const size_t axis = static_cast<size_t>(normalizeAxis(io, axis_, static_cast<int64_t>(r), "axis"));
     std::vector<int64_t> idx = readInts(io, indices, "indices");
     const int64_t d = data.dims[axis];
-    for (int64_t& v : idx) v = checkIndex(io, v, d, "index");
+    for (int64_t& v : idx)
+      if (v < 0 || v >= d) v = checkIndex(io, v, d, "index");  // the call only off the common path
     Shape dims(data.dims.begin(), data.dims.begin() + static_cast<std::ptrdiff_t>(axis));
     dims.insert(dims.end(), indices.dims.begin(), indices.dims.end());
     dims.insert(dims.end(), data.dims.begin() + static_cast<std::ptrdiff_t>(axis) + 1, data.dims.end());
@@ -108,6 +115,18 @@ class GatherKernel : public Kernel {
     const int64_t outer = product(data.dims, 0, axis);
     const size_t block = static_cast<size_t>(product(data.dims, axis + 1, r)) * es;
     uint8_t* out = bytesOf(y);
+    // Single elements (a 1-D table such as a sparse decode's values): a typed copy, no memcpy call.
+    if (block == 4 || block == 1 || block == 2 || block == 8) {
+      for (int64_t o = 0; o < outer; ++o) {
+        const uint8_t* base = bytesOf(data) + static_cast<size_t>(o * d) * block;
+        if (block == 4) copyElements<uint32_t>(base, idx, out);
+        else if (block == 1) copyElements<uint8_t>(base, idx, out);
+        else if (block == 2) copyElements<uint16_t>(base, idx, out);
+        else copyElements<uint64_t>(base, idx, out);
+        out += idx.size() * block;
+      }
+      return;
+    }
     for (int64_t o = 0; o < outer; ++o) {
       const uint8_t* base = bytesOf(data) + static_cast<size_t>(o * d) * block;
       for (int64_t v : idx) {

@@ -3,6 +3,8 @@
 
 #include <optional>
 
+#include "core/checked_math.h"
+
 namespace effdl::passes {
 namespace {
 
@@ -67,10 +69,17 @@ std::optional<std::vector<int64_t>> resolveReshape(const std::vector<int64_t>& i
       continue;
     }
     if (out[i] < 0) return std::nullopt;
-    known *= out[i];
+    // Shapes come from the file: products are checked (found by fuzz_model: 3 · 8.7e18).
+    auto k = checkedMul(known, out[i]);
+    if (!k) return std::nullopt;
+    known = *k;
   }
   int64_t total = 1;
-  for (int64_t d : in) total *= d;
+  for (int64_t d : in) {
+    auto t = d >= 0 ? checkedMul(total, d) : std::nullopt;
+    if (!t) return std::nullopt;
+    total = *t;
+  }
   if (inferred >= 0) {
     if (known == 0 || total % known != 0) return std::nullopt;
     out[static_cast<size_t>(inferred)] = total / known;

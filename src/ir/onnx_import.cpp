@@ -185,31 +185,47 @@ int declaredRank(const onnx::GraphProto& g, const std::string& name) {
   return -1;
 }
 
-bool hasRankTrustingNode(const onnx::GraphProto& g) {
+bool hasGuardedNode(const onnx::GraphProto& g) {
   for (const auto& n : g.node()) {
-    if (inferenceTrustsRanks(n)) return true;
+    if (inferenceTrustsRanks(n) || inferenceLoopsOverDims(n)) return true;
     for (const auto& a : n.attribute()) {
-      if (a.has_g() && hasRankTrustingNode(a.g())) return true;
+      if (a.has_g() && hasGuardedNode(a.g())) return true;
       for (const auto& sg : a.graphs())
-        if (hasRankTrustingNode(sg)) return true;
+        if (hasGuardedNode(sg)) return true;
     }
   }
   return false;
 }
 
-// Ranks from pre-inference, graph by graph; a name not found there falls back to the enclosing
-// graphs' declarations as libonnx resolves outer-scope values.
-void checkInferredRanks(const onnx::GraphProto& g, const RankTable& table, const std::string& display) {
+// With auto_pad SAME_*, libonnx's inference loops input-size / stride times per spatial dim.
+constexpr int64_t kMaxSamePadDim = int64_t{1} << 28;
+
+void checkSamePadDims(const onnx::NodeProto& n, const std::string& display, const std::vector<int64_t>* dims) {
+  if (!dims || !inferenceLoopsOverDims(n)) return;
+  for (size_t i = 2; i < dims->size(); ++i)
+    if ((*dims)[i] > kMaxSamePadDim)
+      throwInvalid(display + ": node '" + n.name() + "' (" + n.op_type() + "): input '" + n.input(0) + "' has dim " +
+                   std::to_string((*dims)[i]) + " with auto_pad SAME_*; effdl takes at most " +
+                   std::to_string(kMaxSamePadDim));
+}
+
+// Shapes from pre-inference, graph by graph; a name not found there counts as unknown.
+void checkInferredShapes(const onnx::GraphProto& g, const ShapeTable& table, const std::string& display) {
   auto it = table.find(&g);
+  auto shapeOf = [&](const std::string& name) -> const std::vector<int64_t>* {
+    if (it == table.end()) return nullptr;
+    auto s = it->second.find(name);
+    return s == it->second.end() ? nullptr : &s->second;
+  };
   for (const auto& n : g.node()) {
     checkRanks(n, display, [&](const std::string& name) {
-      if (it != table.end())
-        if (auto r = it->second.find(name); r != it->second.end()) return r->second;
-      return -1;
+      const auto* s = shapeOf(name);
+      return s ? static_cast<int>(s->size()) : -1;
     });
+    if (n.input_size() > 0) checkSamePadDims(n, display, shapeOf(n.input(0)));
     for (const auto& a : n.attribute()) {
-      if (a.has_g()) checkInferredRanks(a.g(), table, display);
-      for (const auto& sg : a.graphs()) checkInferredRanks(sg, table, display);
+      if (a.has_g()) checkInferredShapes(a.g(), table, display);
+      for (const auto& sg : a.graphs()) checkInferredShapes(sg, table, display);
     }
   }
 }
@@ -342,8 +358,8 @@ std::unique_ptr<Model> importProto(onnx::ModelProto&& proto, const fs::path& bas
     for (const auto& o : proto.opset_import()) opsets[o.domain() == "ai.onnx" ? "" : o.domain()] = o.version();
     if (proto.opset_import_size() == 0) opsets[""] = 1;
     verifyNodeSchemas(proto.graph(), opsets, display);
-    if (hasRankTrustingNode(proto.graph()))
-      checkInferredRanks(proto.graph(), preinferRanks(proto, dataPropagationSafe(proto.graph())), display);
+    if (hasGuardedNode(proto.graph()))
+      checkInferredShapes(proto.graph(), preinferShapes(proto, dataPropagationSafe(proto.graph())), display);
     inferShapes(proto, display);
   }
   if (opts.runChecker) {

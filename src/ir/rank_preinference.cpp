@@ -2,6 +2,7 @@
 
 #include <onnx/shape_inference/implementation.h>
 
+#include <optional>
 #include <set>
 
 namespace effdl::ir {
@@ -36,7 +37,7 @@ void skeletonGraph(const onnx::GraphProto& g, onnx::GraphProto* out) {
   for (const auto& t : g.initializer()) copyTensorSkeleton(t, out->add_initializer());
   for (const auto& n : g.node()) {
     auto* c = out->add_node();
-    if (inferenceTrustsRanks(n) && n.input_size() > 0 && !n.input(0).empty() && n.output_size() == 1) {
+    if ((inferenceTrustsRanks(n) || inferenceLoopsOverDims(n)) && n.input_size() > 0 && !n.input(0).empty() && n.output_size() == 1) {
       c->set_op_type("Identity");
       c->set_name(n.name());
       c->add_input(n.input(0));
@@ -65,17 +66,20 @@ void skeletonGraph(const onnx::GraphProto& g, onnx::GraphProto* out) {
   }
 }
 
-int rankOfType(const onnx::TypeProto& t) {
-  return t.has_tensor_type() && t.tensor_type().has_shape() ? t.tensor_type().shape().dim_size() : -1;
+std::optional<std::vector<int64_t>> dimsOfType(const onnx::TypeProto& t) {
+  if (!t.has_tensor_type() || !t.tensor_type().has_shape()) return std::nullopt;
+  std::vector<int64_t> dims;
+  for (const auto& d : t.tensor_type().shape().dim()) dims.push_back(d.has_dim_value() ? d.dim_value() : -1);
+  return dims;
 }
 
 // Walks the original and the inferred skeleton in step (same structure) and records ranks.
-void collect(const onnx::GraphProto& original, const onnx::GraphProto& inferred, RankTable& table) {
-  auto& ranks = table[&original];
+void collect(const onnx::GraphProto& original, const onnx::GraphProto& inferred, ShapeTable& table) {
+  auto& shapes = table[&original];
   for (const auto* list : {&inferred.input(), &inferred.output(), &inferred.value_info()})
     for (const auto& v : *list)
-      if (int r = rankOfType(v.type()); r >= 0) ranks.emplace(v.name(), r);
-  for (const auto& t : inferred.initializer()) ranks.emplace(t.name(), t.dims_size());
+      if (auto d = dimsOfType(v.type())) shapes.emplace(v.name(), std::move(*d));
+  for (const auto& t : inferred.initializer()) shapes.emplace(t.name(), std::vector<int64_t>(t.dims().begin(), t.dims().end()));
   if (original.node_size() != inferred.node_size()) return;
   for (int i = 0; i < original.node_size(); ++i) {
     const auto& on = original.node(i);
@@ -97,13 +101,22 @@ bool inferenceTrustsRanks(const onnx::NodeProto& n) {
   return (n.domain().empty() || n.domain() == "ai.onnx") && ops.count(n.op_type()) > 0;
 }
 
-RankTable preinferRanks(const onnx::ModelProto& proto, bool dataPropagation) {
+bool inferenceLoopsOverDims(const onnx::NodeProto& n) {
+  static const std::set<std::string> ops = {"Conv",    "ConvInteger", "ConvTranspose", "QLinearConv",
+                                            "MaxPool", "AveragePool", "LpPool"};
+  if (!(n.domain().empty() || n.domain() == "ai.onnx") || !ops.count(n.op_type())) return false;
+  for (const auto& a : n.attribute())
+    if (a.name() == "auto_pad") return a.s() == "SAME_UPPER" || a.s() == "SAME_LOWER";
+  return false;
+}
+
+ShapeTable preinferShapes(const onnx::ModelProto& proto, bool dataPropagation) {
   onnx::ModelProto sk;
   sk.set_ir_version(proto.ir_version());
   *sk.mutable_opset_import() = proto.opset_import();
   *sk.mutable_functions() = proto.functions();
   skeletonGraph(proto.graph(), sk.mutable_graph());
-  RankTable table;
+  ShapeTable table;
   try {
     onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*error_mode=*/0, dataPropagation);
     onnx::shape_inference::InferShapes(sk, onnx::OpSchemaRegistry::Instance(), opts);

@@ -401,6 +401,35 @@ TEST_F(HostileModels, GemmOfAVectorFromAConstantNode) {
   expectFailure(write(m), kInvalid, "node 'gemm' (Gemm): input 'w' has rank 1; Gemm takes matrices");
 }
 
+TEST_F(HostileModels, SamePaddedPoolOverAHugeDim) {
+  // Found by fuzz_text: libonnx 1.12 pads SAME_* by subtracting the stride from the input size
+  // in a loop; a dim of 5.6e10 hung the loader.
+  auto m = addModel();
+  auto* g = m.mutable_graph();
+  for (auto* v : {g->mutable_input(0), g->mutable_output(0)}) {
+    auto* s = v->mutable_type()->mutable_tensor_type()->mutable_shape();
+    s->clear_dim();
+    for (int64_t d : {int64_t{1}, int64_t{1}, int64_t{5}, int64_t{56666666666}}) s->add_dim()->set_dim_value(d);
+  }
+  g->clear_initializer();
+  auto* n = g->mutable_node(0);
+  n->set_op_type("MaxPool");
+  n->set_name("pool");
+  n->mutable_input()->RemoveLast();
+  auto* a = n->add_attribute();
+  a->set_name("auto_pad");
+  a->set_type(onnx::AttributeProto::STRING);
+  a->set_s("SAME_UPPER");
+  for (const char* name : {"kernel_shape", "strides"}) {
+    auto* k = n->add_attribute();
+    k->set_name(name);
+    k->set_type(onnx::AttributeProto::INTS);
+    k->add_ints(2);
+    k->add_ints(2);
+  }
+  expectFailure(write(m), kInvalid, "node 'pool' (MaxPool): input 'x' has dim 56666666666 with auto_pad SAME_*");
+}
+
 TEST_F(HostileModels, PoolWithZeroStride) {
   // Found by fuzz_text: libonnx 1.12's pool inference divides by the stride (SIGFPE).
   auto m = addModel();

@@ -49,6 +49,9 @@ void renderOptimizeHtml(const OptimizeReport& r, std::ostream& os) {
   tr(os, {"nodes", std::to_string(b.nodes), std::to_string(a.nodes), formatRatio(d(a.nodes), d(b.nodes))});
   if (m.before && m.after)
     tr(os, {"latency p50", formatMs(m.before->p50Ms), formatMs(m.after->p50Ms), formatRatio(m.after->p50Ms, m.before->p50Ms)});
+  if (m.before && m.after)
+    tr(os, {"measured memory", formatBytes(m.before->activationBytes), formatBytes(m.after->activationBytes),
+            formatRatio(d(m.after->activationBytes), d(m.before->activationBytes))});
   if (m.accuracyBefore && m.accuracyAfter)
     tr(os, {"accuracy", formatPercent(*m.accuracyBefore), formatPercent(*m.accuracyAfter), ""});
   os << "</table>\n";

@@ -41,6 +41,9 @@ void renderOptimizeMarkdown(const OptimizeReport& r, std::ostream& os) {
   if (m.before && m.after)
     row(os, {"latency p50 (" + std::to_string(m.threads) + " threads)", formatMs(m.before->p50Ms),
              formatMs(m.after->p50Ms), formatRatio(m.after->p50Ms, m.before->p50Ms)});
+  if (m.before && m.after)
+    row(os, {"measured memory", formatBytes(m.before->activationBytes), formatBytes(m.after->activationBytes),
+             formatRatio(d(m.after->activationBytes), d(m.before->activationBytes))});
   if (m.accuracyBefore && m.accuracyAfter) {
     char drop[32];
     std::snprintf(drop, sizeof drop, "%+.2f pt", (*m.accuracyAfter - *m.accuracyBefore) * 100.0);

@@ -32,6 +32,10 @@ void addMeasuredRows(const Measurements& m, Table& t) {
     t.addRow({"latency p90", formatMs(m.before->p90Ms), formatMs(m.after->p90Ms),
               formatRatio(m.after->p90Ms, m.before->p90Ms)},
              {p, p, p, lowerIsBetter(m.after->p90Ms, m.before->p90Ms)});
+    const double ab = static_cast<double>(m.before->activationBytes), aa = static_cast<double>(m.after->activationBytes);
+    t.addRow({"measured memory", formatBytes(m.before->activationBytes), formatBytes(m.after->activationBytes),
+              formatRatio(aa, ab)},
+             {p, p, p, lowerIsBetter(aa, ab)});
   }
   if (m.accuracyBefore && m.accuracyAfter) {
     char drop[32];
@@ -51,7 +55,7 @@ nlohmann::json measuredJson(const Measurements& m) {
   j["iterations"] = m.iterations;
   auto lat = [](const std::optional<Latency>& l) -> nlohmann::json {
     if (!l) return nullptr;
-    return {{"p50_ms", l->p50Ms}, {"p90_ms", l->p90Ms}};
+    return {{"p50_ms", l->p50Ms}, {"p90_ms", l->p90Ms}, {"activation_bytes", l->activationBytes}};
   };
   j["latency_before"] = lat(m.before);
   j["latency_after"] = lat(m.after);

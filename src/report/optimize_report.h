@@ -28,6 +28,9 @@ struct PassRecord {
 
 struct Latency {
   double p50Ms = 0, p90Ms = 0;
+  // Measured peak memory of the run: what the runtime's activation buffers held (the estimate
+  // from shapes is the summary's peak_activation_bytes).
+  uint64_t activationBytes = 0;
 };
 
 // What effdl's runtime measured on both models (same threads, same seeded inputs). Each part is

@@ -46,7 +46,9 @@ using Param = std::tuple<const char*, Family>;
 class Determinism : public ::testing::TestWithParam<Param> {};
 
 TEST_P(Determinism, SameBytesAcrossRunsAndThreads) {
-  const auto& [modelName, family] = GetParam();
+  // Not a structured binding: clang 14 cannot capture those in the lambda below.
+  const char* modelName = std::get<0>(GetParam());
+  const Family family = std::get<1>(GetParam());
   TempDir dir;
   const auto model = sourceDir() / "models" / (std::string(modelName) + ".onnx");
   auto optimize = [&](const std::string& out, int threads) {

@@ -88,8 +88,8 @@ report::Measurements measureModels(const ir::Model& before, const ir::Model& aft
       auto b = runtime::benchmark(before, bo);
       bo.progress = [&](size_t done, size_t total) { progress(prefix + "bench optimized", done, total); };
       auto a = runtime::benchmark(after, bo);
-      m.before = report::Latency{b.p50Ms, b.p90Ms};
-      m.after = report::Latency{a.p50Ms, a.p90Ms};
+      m.before = report::Latency{b.p50Ms, b.p90Ms, b.activationPoolBytes};
+      m.after = report::Latency{a.p50Ms, a.p90Ms, a.activationPoolBytes};
       m.inputShapes = b.inputShapes;
     });
   }

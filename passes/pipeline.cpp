@@ -289,6 +289,7 @@ std::vector<StepReport> runPipeline(ir::Model& model, const Pipeline& pipeline, 
       try {
         ir::verifyModel(model, strict);
       } catch (const Error& e) {
+        ir::checkDeclaredShapes(model);  // a wrong declared shape is the input's fault, not the pass's
         auto repro = options.reproducerDir / ("effdl-reproducer-" + r.pass + ".onnx");
         std::ofstream f(repro, std::ios::binary);
         f << before;

@@ -2,6 +2,8 @@
 
 #include <onnx/shape_inference/implementation.h>
 
+#include <cstring>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -125,6 +127,38 @@ ShapeTable preinferShapes(const onnx::ModelProto& proto, bool dataPropagation) {
   }
   collect(proto.graph(), sk.graph(), table);
   return table;
+}
+
+// libonnx 1.12's data propagation evaluates Slice on shape values itself and crashes on extreme
+// steps (INT64_MAX: segfault; INT64_MIN: a huge allocation). Use it only when every Slice's steps
+// are absent or small constants.
+bool dataPropagationSafe(const onnx::GraphProto& g) {
+  std::map<std::string, const onnx::TensorProto*> consts;
+  for (const auto& t : g.initializer()) consts[t.name()] = &t;
+  for (const auto& n : g.node())
+    if (n.op_type() == "Constant" && n.output_size() == 1)
+      for (const auto& a : n.attribute())
+        if (a.name() == "value" && a.has_t()) consts[n.output(0)] = &a.t();
+  for (const auto& n : g.node()) {
+    for (const auto& a : n.attribute()) {
+      if (a.has_g() && !dataPropagationSafe(a.g())) return false;
+      for (const auto& sg : a.graphs())
+        if (!dataPropagationSafe(sg)) return false;
+    }
+    if (n.op_type() != "Slice" || n.input_size() < 5 || n.input(4).empty()) continue;
+    auto it = consts.find(n.input(4));
+    if (it == consts.end()) return false;
+    const onnx::TensorProto& t = *it->second;
+    const int64_t count = t.has_raw_data() ? static_cast<int64_t>(t.raw_data().size() / 8) : t.int64_data_size();
+    if (t.data_type() != onnx::TensorProto::INT64) return false;
+    for (int64_t i = 0; i < count; ++i) {
+      int64_t v;
+      if (t.has_raw_data()) std::memcpy(&v, t.raw_data().data() + i * 8, 8);
+      else v = t.int64_data(static_cast<int>(i));
+      if (v == 0 || v > (int64_t{1} << 31) || v < -(int64_t{1} << 31)) return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace effdl::ir

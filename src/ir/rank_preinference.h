@@ -29,5 +29,8 @@ ShapeTable preinferShapes(const onnx::ModelProto& proto, bool dataPropagation);
 bool inferenceTrustsRanks(const onnx::NodeProto& n);
 // Conv/pool ops with auto_pad SAME_UPPER or SAME_LOWER (inference loops over the input size).
 bool inferenceLoopsOverDims(const onnx::NodeProto& n);
+// libonnx 1.12's data propagation evaluates Slice on shape values itself and crashes on extreme
+// steps: true when every Slice's steps are absent or small constants.
+bool dataPropagationSafe(const onnx::GraphProto& g);
 
 }  // namespace effdl::ir

@@ -13,7 +13,8 @@ void verifyModel(const Model& model, bool strict);
 // (Reshape to a folded Shape(x)). A declared graph output or value_info shape that contradicts
 // them would make the saved model fail to load, so it is reported here as the input's fault:
 // throws effdl::Error (kInvalidModel) naming the value, its declared and its computed shape.
-// Checks nothing when libonnx's lenient inference itself fails (the loader reports that).
+// Then runs the loader's inference on the model as it will be saved, declared shapes kept, and
+// reports a conflict between them the same way.
 void checkDeclaredShapes(const Model& model);
 
 }  // namespace effdl::ir

@@ -12,6 +12,7 @@
 #include "core/checked_math.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/limits.h"
+#include "runtime/conv_fusion.h"
 #include "runtime/qdq_fusion.h"
 
 namespace effdl::runtime {
@@ -198,7 +199,9 @@ class ConstIo final : public KernelIo {
 // a DequantizeLinear (QDQ fusion reads the quantized weight itself).
 bool foldable(const ir::Node& n, const std::unordered_map<const ir::Value*, const ir::Tensor*>& computed) {
   static const char* kKeep[] = {"DequantizeLinear", "RandomNormalLike", "RandomUniformLike", "Bernoulli", "Multinomial"};
-  if (n.numInputs() == 0 || n.hasSubgraphs() || !n.implicitInputs().empty()) return false;
+  // A Constant node's value is a constant too (RandomNormal and the like, also input-free, are not).
+  const bool constantNode = n.opType() == "Constant" && n.numInputs() == 0;
+  if ((n.numInputs() == 0 && !constantNode) || n.hasSubgraphs() || !n.implicitInputs().empty()) return false;
   if (!(n.domain().empty() || n.domain() == "ai.onnx")) return false;
   if (std::find(std::begin(kKeep), std::end(kKeep), n.opType()) != std::end(kKeep)) return false;
   for (const ir::Value* v : n.outputs())
@@ -210,7 +213,7 @@ bool foldable(const ir::Node& n, const std::unordered_map<const ir::Value*, cons
     if (!t || t->dtype() == ir::DataType::kString) return false;
     any = true;
   }
-  return any;
+  return any || constantNode;
 }
 
 }  // namespace
@@ -312,6 +315,11 @@ GraphExecutor::GraphExecutor(const ir::Model& model, const ir::Graph& graph, con
   // Fused groups run at the place of their last node; their other nodes have no step.
   std::vector<FusedGroup> groups;
   if (options.fuseQdq) groups = findQdqGroups(model, graph, options.threads, densified);
+  if (options.fuseConv) {
+    std::unordered_set<const ir::Node*> taken;
+    for (const FusedGroup& g : groups) taken.insert(g.nodes.begin(), g.nodes.end());
+    for (FusedGroup& g : findConvGroups(model, graph, options.threads, densified, taken)) groups.push_back(std::move(g));
+  }
   std::unordered_map<const ir::Node*, FusedGroup*> groupOf;
   for (FusedGroup& g : groups)
     for (const ir::Node* n : g.nodes) groupOf[n] = &g;

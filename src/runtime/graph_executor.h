@@ -18,6 +18,9 @@ struct ExecOptions {
   // Run DequantizeLinear → Conv/MatMul/Gemm/Add/… → QuantizeLinear groups as one integer kernel
   // (runtime/qdq_fusion.h). Off: every node on its own kernel (tests compare the two).
   bool fuseQdq = true;
+  // Run float Conv → BatchNormalization → Add → Relu/Clip as one kernel, with channels-last
+  // activations between such kernels (runtime/conv_fusion.h). Off: node by node (tests compare).
+  bool fuseConv = true;
 };
 
 class GraphExecutor {

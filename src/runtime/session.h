@@ -17,6 +17,7 @@ namespace effdl::runtime {
 struct SessionOptions {
   int threads = 0;  // 0: all cores
   bool fuseQdq = true;  // see ExecOptions
+  bool fuseConv = true;  // see ExecOptions
 };
 
 struct NamedInput {

@@ -20,6 +20,7 @@
 #endif
 
 #include "runtime/dnnl_context.h"
+#include "runtime/kernels/conv.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/kernels/conv_geometry.h"
 #include "runtime/kernels/families.h"
@@ -229,10 +230,15 @@ void runNchwDepthwise(const Geometry&, const float*, const float*, const float*,
 // ---------------------------------------------------------------------------------- the kernel
 class ConvKernel : public Kernel {
  public:
-  ConvKernel(const KernelBuildContext& ctx, ConvAttrs attrs) : attrs_(std::move(attrs)), describe_(ctx.describe()) {
+  ConvKernel(const KernelBuildContext& ctx, ConvAttrs attrs, ConvFusion fusion = {})
+      : attrs_(std::move(attrs)), describe_(ctx.describe()), fusion_(std::move(fusion)) {
     if (const ir::Tensor* w = ctx.constInput(1)) constW_ = *w;
     hasBias_ = ctx.numInputs() > 2 && ctx.input(2) != nullptr;
     if (const ir::Tensor* b = hasBias_ ? ctx.constInput(2) : nullptr) constB_ = *b;
+    if (fusion_.weights) constW_ = *fusion_.weights;
+    if (fusion_.bias) constB_ = *fusion_.bias, hasBias_ = true;
+    if (fusion_.weights) wView_ = view(*constW_);
+    if (fusion_.bias) bView_ = view(*constB_);
     for (size_t i = 0; i < std::min<size_t>(ctx.numInputs(), 3); ++i) {
       const ir::Value* v = ctx.input(i);
       if (!v) continue;
@@ -270,8 +276,9 @@ class ConvKernel : public Kernel {
 
   void run(KernelIo& io) override {
     const RtTensor* x = io.input(0);
-    const RtTensor* w = io.input(1);
-    const RtTensor* b = io.numInputs() > 2 ? io.input(2) : nullptr;
+    const RtTensor* w = fusion_.weights ? &wView_ : io.input(1);
+    const RtTensor* b = fusion_.bias ? &bView_ : io.numInputs() > 2 ? io.input(2) : nullptr;
+    const RtTensor* r = fusion_.residual ? io.input(3) : nullptr;
     if (!x || !w) throwRunError(io, "input X and weight W are required");
     if (x->dtype != w->dtype || (b && b->dtype != x->dtype))
       throwRunError(io, "inputs have different types (" + std::string(ir::dtypeName(x->dtype)) + ", " +
@@ -284,12 +291,20 @@ class ConvKernel : public Kernel {
       if (b && (b->rank() != 1 || b->dims[0] != g.y[1]))
         throwRunError(io, "bias shape " + shapeString(b->dims) + " does not match " + std::to_string(g.y[1]) +
                               " output channels");
-      RtTensor& y = io.allocOutput(0, x->dtype, g.y);
+      if (fused() && x->dtype != ir::DataType::kFloat) throwUnsupported(io.describe() + ": a fused conv on float64");
+      if (fusion_.residual && (!r || r->dtype != x->dtype || r->dims != g.y))
+        throwRunError(io, "the residual added to the conv's output has shape " + (r ? shapeString(r->dims) : "none") +
+                              ", not the output's " + shapeString(g.y));
+      // The residual's buffer becomes the output when oneDNN adds into it in the same layout.
+      const bool inPlace = r && p.dnnl && p.postOps && fusion_.residualChannelsLast == fusion_.dstChannelsLast;
+      RtTensor& y = inPlace ? io.allocOutputInPlace(0, 3, x->dtype, g.y) : io.allocOutput(0, x->dtype, g.y);
       if (y.nbytes == 0) return;
-      if (p.depthwise) {
+      if (p.dnnl) {
+        execute(p, *x, *w, b, r, y);
+      } else if (x->dtype == ir::DataType::kFloat && fused()) {
+        runFusedFallback(p, *x, *w, b, r, y);
+      } else if (p.depthwise) {
         runNchwDepthwise(g, x->as<float>(), w->as<float>(), b ? b->as<float>() : nullptr, y.as<float>());
-      } else if (p.dnnl) {
-        execute(p, *x, *w, b, y);
       } else if (x->dtype == ir::DataType::kFloat) {
         referenceConv<float>(g, attrs_.transposed, x->as<float>(), w->as<float>(), b ? b->as<float>() : nullptr,
                              y.as<float>());
@@ -310,11 +325,13 @@ class ConvKernel : public Kernel {
     Geometry geo;
     bool depthwise = false;  // the NCHW depthwise loop
     bool dnnl = false;       // neither: the plain C++ path
+    bool postOps = false;    // the fusion's residual and clamp run inside the primitive
     dnnl::primitive prim;
     memory::desc srcDesc, dstDesc, weightsDesc;  // what the primitive wants
     bool reorderSrc = false, reorderDst = false;
-    memory srcUser, srcPrim, dstUser, dstPrim, weightsUser, weightsPrim, bias;
+    memory srcUser, srcPrim, dstUser, dstPrim, weightsUser, weightsPrim, bias, residualUser;
     dnnl::reorder srcReorder, dstReorder, weightsReorder;  // weightsReorder: non-constant weights
+    dnnl::reorder residualReorder;                         // residual → the primitive's dst, before it adds
     std::unordered_map<int, memory> args;
   };
 
@@ -331,7 +348,7 @@ class ConvKernel : public Kernel {
     p.geo = resolveGeometry(attrs_, x, w, describe_);
     if (dtype == ir::DataType::kFloat && x.size() >= 3 && x.size() <= 5 && numel(p.geo.y) > 0 && numel(x) > 0 &&
         numel(w) > 0) {
-      p.depthwise = useNchwDepthwise(p.geo, attrs_.transposed);
+      p.depthwise = !fusion_.srcChannelsLast && !fusion_.dstChannelsLast && useNchwDepthwise(p.geo, attrs_.transposed);
       if (!p.depthwise) makePrimitive(p);
     }
     // A dynamic shape that keeps changing must not grow the cache without bound.
@@ -368,22 +385,32 @@ class ConvKernel : public Kernel {
     memory::dims strides(g.strides.begin(), g.strides.end()), dil, padL(g.padBegin.begin(), g.padBegin.end()),
         padR(g.padEnd.begin(), g.padEnd.end());
     for (int64_t d : g.dilations) dil.push_back(d - 1);  // oneDNN counts the gaps
-    const memory::desc xPlain = f32Desc(g.x, plainTag(rank)), yPlain = f32Desc(g.y, plainTag(rank));
+    const memory::desc xPlain = userDesc(g.x, fusion_.srcChannelsLast), yPlain = userDesc(g.y, fusion_.dstChannelsLast);
     std::optional<dnnl::primitive_desc> pd;
-    auto tryCreate = [&](Tag act) {
+    dnnl::primitive_attr attr;
+    if (fused()) {
+      dnnl::post_ops po;
+      if (fusion_.residual) po.append_sum(1.f);
+      if (fusion_.clamp && fusion_.lo == 0.f && fusion_.hi == std::numeric_limits<float>::infinity())
+        po.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+      else if (fusion_.clamp)
+        po.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, fusion_.lo, fusion_.hi);
+      attr.set_post_ops(po);
+    }
+    auto tryCreate = [&](Tag act, const dnnl::primitive_attr& a) {
       memory::desc xd = f32Desc(g.x, act), yd = f32Desc(g.y, act);
       try {
         if (!attrs_.transposed) {
           dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, xd,
                                             wAny, hasBias_ ? bDesc : memory::desc(), yd, strides, dil, padL, padR);
-          dnnl::convolution_forward::primitive_desc cpd(d, eng);
+          dnnl::convolution_forward::primitive_desc cpd(d, a, eng);
           p.prim = dnnl::convolution_forward(cpd);
           pd = cpd;
         } else {
           dnnl::deconvolution_forward::desc d(dnnl::prop_kind::forward_inference, dnnl::algorithm::deconvolution_direct,
                                               xd, wAny, hasBias_ ? bDesc : memory::desc(), yd, strides, dil, padL,
                                               padR);
-          dnnl::deconvolution_forward::primitive_desc dpd(d, eng);
+          dnnl::deconvolution_forward::primitive_desc dpd(d, a, eng);
           p.prim = dnnl::deconvolution_forward(dpd);
           pd = dpd;
         }
@@ -392,7 +419,14 @@ class ConvKernel : public Kernel {
         return false;
       }
     };
-    if (!(!pointwise && tryCreate(channelsLastTag(rank))) && !tryCreate(plainTag(rank))) return;  // plain C++ path
+    // Channels-last activations stay so; NCHW ones go channels-last around the primitive unless it
+    // is a plain GEMM on NCHW data.
+    const bool preferChannelsLast = fusion_.srcChannelsLast || fusion_.dstChannelsLast || !pointwise;
+    auto create = [&](const dnnl::primitive_attr& a) {
+      return (preferChannelsLast && tryCreate(channelsLastTag(rank), a)) || tryCreate(plainTag(rank), a);
+    };
+    p.postOps = fused() && create(attr);
+    if (!p.postOps && !create(dnnl::primitive_attr())) return;  // plain C++ path
     p.dnnl = true;
     p.srcDesc = pd->src_desc();
     p.dstDesc = pd->dst_desc();
@@ -405,6 +439,10 @@ class ConvKernel : public Kernel {
     p.dstPrim = p.reorderDst ? memory(p.dstDesc, eng, DNNL_MEMORY_NONE) : p.dstUser;
     if (p.reorderSrc) p.srcReorder = dnnl::reorder(p.srcUser, p.srcPrim);
     if (p.reorderDst) p.dstReorder = dnnl::reorder(p.dstPrim, p.dstUser);
+    if (fusion_.residual && p.postOps) {
+      p.residualUser = memory(userDesc(g.y, fusion_.residualChannelsLast), eng, DNNL_MEMORY_NONE);
+      p.residualReorder = dnnl::reorder(p.residualUser, p.dstPrim);
+    }
     if (constW_) {
       p.weightsPrim = constantWeights(wUser, p.weightsDesc);
     } else {
@@ -440,7 +478,7 @@ class ConvKernel : public Kernel {
     return dst;
   }
 
-  void execute(Plan& p, const RtTensor& x, const RtTensor& w, const RtTensor* b, RtTensor& y) {
+  void execute(Plan& p, const RtTensor& x, const RtTensor& w, const RtTensor* b, const RtTensor* r, RtTensor& y) {
     dnnl::stream& s = dnnlStream();
     p.srcUser.set_data_handle(const_cast<void*>(x.data));
     p.dstUser.set_data_handle(y.data);
@@ -452,13 +490,70 @@ class ConvKernel : public Kernel {
     }
     if (b && !constB_) p.bias.set_data_handle(const_cast<void*>(b->data));
     if (p.reorderSrc) p.srcReorder.execute(s, p.srcUser, p.srcPrim);
+    // The sum post-op adds into what the destination holds: the residual, unless it is there already.
+    if (r && p.postOps && (p.reorderDst || r->data != y.data)) {
+      p.residualUser.set_data_handle(const_cast<void*>(r->data));
+      p.residualReorder.execute(s, p.residualUser, p.dstPrim);
+    }
     p.prim.execute(s, p.args);
     if (p.reorderDst) p.dstReorder.execute(s, p.dstPrim, p.dstUser);
     s.wait();
+    if (fused() && !p.postOps) applyFusionInPlace(y, r, fusion_.dstChannelsLast);
+  }
+
+  bool fused() const { return fusion_.residual || fusion_.clamp; }
+
+  static RtTensor view(const ir::Tensor& t) {
+    return RtTensor{t.dtype(), t.dims(), const_cast<uint8_t*>(t.data()), t.nbytes()};
+  }
+  static memory::desc userDesc(const Shape& s, bool channelsLast) {
+    return f32Desc(s, channelsLast ? channelsLastTag(s.size()) : plainTag(s.size()));
+  }
+  // `t`'s float data converted between NCHW and channels-last into scratch `slot`.
+  static float* relayout(const RtTensor& t, bool fromChannelsLast, bool toChannelsLast, int slot) {
+    const auto& eng = dnnlEngine();
+    memory src(userDesc(t.dims, fromChannelsLast), eng, const_cast<void*>(t.data));
+    memory dst(userDesc(t.dims, toChannelsLast), eng, dnnlScratch(slot, t.nbytes));
+    dnnl::reorder(src, dst).execute(dnnlStream(), src, dst);
+    dnnlStream().wait();
+    return static_cast<float*>(dst.get_data_handle());
+  }
+  // y += residual, then the clamp, on y's buffer in its layout (paths without oneDNN's post-ops).
+  void applyFusionInPlace(RtTensor& y, const RtTensor* r, bool yChannelsLast) const {
+    float* yp = y.as<float>();
+    const size_t n = static_cast<size_t>(y.numel());
+    if (r) {
+      const float* rp = fusion_.residualChannelsLast == yChannelsLast
+                            ? r->as<float>()
+                            : relayout(*r, fusion_.residualChannelsLast, yChannelsLast, 3);
+      for (size_t i = 0; i < n; ++i) yp[i] += rp[i];
+    }
+    if (fusion_.clamp)
+      for (size_t i = 0; i < n; ++i) yp[i] = std::min(std::max(yp[i], fusion_.lo), fusion_.hi);
+  }
+  // The NCHW depthwise loop or the plain C++ conv for a fused float conv: computed in NCHW, then
+  // the residual and clamp, then converted to the output's layout.
+  void runFusedFallback(Plan& p, const RtTensor& x, const RtTensor& w, const RtTensor* b, const RtTensor* r,
+                        RtTensor& y) {
+    const float* xp = fusion_.srcChannelsLast ? relayout(x, true, false, 0) : x.as<float>();
+    RtTensor yn = y;
+    if (fusion_.dstChannelsLast) yn.data = dnnlScratch(1, y.nbytes);
+    const float* bp = b ? b->as<float>() : nullptr;
+    if (p.depthwise) runNchwDepthwise(p.geo, xp, w.as<float>(), bp, yn.as<float>());
+    else referenceConv<float>(p.geo, attrs_.transposed, xp, w.as<float>(), bp, yn.as<float>());
+    applyFusionInPlace(yn, r, false);
+    if (fusion_.dstChannelsLast) {
+      const auto& eng = dnnlEngine();
+      memory src(userDesc(y.dims, false), eng, yn.data), dst(userDesc(y.dims, true), eng, y.data);
+      dnnl::reorder(src, dst).execute(dnnlStream(), src, dst);
+      dnnlStream().wait();
+    }
   }
 
   ConvAttrs attrs_;
   std::string describe_;
+  ConvFusion fusion_;
+  RtTensor wView_, bView_;  // the folded weight and bias, as run-time tensors
   // Constant weight and bias: views sharing the model's bytes (the copies keep them alive).
   std::optional<ir::Tensor> constW_, constB_;
   bool hasBias_ = false;
@@ -474,6 +569,10 @@ std::unique_ptr<Kernel> makeConvTranspose(const KernelBuildContext& ctx) {
 }
 
 }  // namespace
+
+std::unique_ptr<Kernel> makeFusedConv(const KernelBuildContext& ctx, ConvFusion fusion) {
+  return std::make_unique<ConvKernel>(ctx, parseConvAttrs(ctx, false), std::move(fusion));
+}
 
 void registerMatMulKernels(KernelRegistry& r);  // kernels/matmul.cpp
 

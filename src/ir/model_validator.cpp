@@ -90,12 +90,24 @@ struct Walker {
         if (v.type().value_case() == onnx::TypeProto::VALUE_NOT_SET)
           throwInvalid(where + ": graph input '" + v.name() + "' has no type");
     if (checkNames) {
+      // Single assignment, as ONNX's checker demands, checked before libonnx's inference: with two
+      // graph inputs of one name it reads the other's type (a ConvTranspose weight of rank 1 then
+      // crashed it; found by fuzz_model).
+      auto twice = [&](const std::string& what, const std::string& name) {
+        throwInvalid(where + ": " + what + " '" + name + "' is defined twice (names must be assigned once)");
+      };
       std::set<std::string>& names = scopes.emplace_back();
-      for (const auto& v : g.input()) names.insert(v.name());
-      for (const auto& t : g.initializer()) names.insert(t.name());
-      for (const auto& s : g.sparse_initializer()) names.insert(s.values().name());
+      for (const auto& v : g.input())
+        if (!names.insert(v.name()).second) twice("graph input", v.name());
+      std::set<std::string> weights;  // an initializer may repeat an input (its default value)
+      for (const auto& t : g.initializer())
+        if (!weights.insert(t.name()).second) twice("initializer", t.name());
+      for (const auto& s : g.sparse_initializer())
+        if (!weights.insert(s.values().name()).second) twice("initializer", s.values().name());
+      names.insert(weights.begin(), weights.end());
       for (const auto& n : g.node())
-        for (const auto& o : n.output()) names.insert(o);
+        for (const auto& o : n.output())
+          if (!o.empty() && !names.insert(o).second) twice("value", o);
     }
     for (const auto& n : g.node()) {
       if (checkNames) checkInputsDefined(n, where);

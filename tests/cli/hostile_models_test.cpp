@@ -401,6 +401,25 @@ TEST_F(HostileModels, GemmOfAVectorFromAConstantNode) {
   expectFailure(write(m), kInvalid, "node 'gemm' (Gemm): input 'w' has rank 1; Gemm takes matrices");
 }
 
+TEST_F(HostileModels, GraphInputDeclaredTwice) {
+  // Found by fuzz_model: two graph inputs named '1' (a ConvTranspose weight [3,4,3,3] and a bias
+  // [4]); libonnx's inference read the second's type for the weight and crashed.
+  auto m = addModel();
+  *m.mutable_graph()->add_input() = m.graph().input(0);
+  m.mutable_graph()->mutable_input(1)->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(2);
+  expectFailure(write(m), kInvalid, "graph input 'x' is defined twice (names must be assigned once)");
+}
+
+TEST_F(HostileModels, InitializerDeclaredTwiceOrRedefinedByANode) {
+  auto m = addModel();
+  *m.mutable_graph()->add_initializer() = m.graph().initializer(0);
+  expectFailure(write(m), kInvalid, "initializer 'w' is defined twice");
+  auto m2 = addModel();
+  m2.mutable_graph()->mutable_node(0)->set_output(0, "w");
+  m2.mutable_graph()->mutable_output(0)->set_name("w");
+  expectFailure(write(m2), kInvalid, "value 'w' is defined twice");
+}
+
 TEST_F(HostileModels, SamePaddedPoolOverAHugeDim) {
   // Found by fuzz_text: libonnx 1.12 pads SAME_* by subtracting the stride from the input size
   // in a loop; a dim of 5.6e10 hung the loader.

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # effdl bench of one model at 2 threads under each OpenMP wait policy, alternating, so that the
 # machine's load is shared alike: "default" is what effdl sets when OMP_WAIT_POLICY is unset
-# (passive, tools/effdl/omp_wait_policy.cpp); "spin 300k" is libgomp's own default spin count
-# (what effdl had before); "active" spins without limit. Prints p50 per round.
+# (a 10k spin count, tools/effdl/omp_wait_policy.cpp); "passive" sleeps at once; "spin 300k" is
+# libgomp's own default spin count; "active" spins without limit. Prints p50 per round.
 # usage: scripts/bench_omp_wait_policy.sh [MODEL] [EFFDL]  (defaults: /tmp/effdl-zoo/resnet18.onnx, build/effdl)
 set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

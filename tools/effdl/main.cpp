@@ -40,7 +40,7 @@ int fail(effdl::ErrorKind kind, const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  effdl::cli::ensurePassiveOmpWaitPolicy(argv);
+  effdl::cli::ensureShortOmpSpin(argv);
   effdl::installSignalCleanup();
   CLI::App app{"effdl: make ONNX models smaller and faster, and measure it."};
   app.set_version_flag("--version", versionText());

@@ -401,6 +401,36 @@ TEST_F(HostileModels, GemmOfAVectorFromAConstantNode) {
   expectFailure(write(m), kInvalid, "node 'gemm' (Gemm): input 'w' has rank 1; Gemm takes matrices");
 }
 
+TEST_F(HostileModels, GemmOfAConstantScalarWhoseOutputTypeClashes) {
+  // Found by fuzz_model: A is a Constant scalar and the output is declared uint16. The rank
+  // pre-inference's Identity stand-in for Gemm passed float to that output; the clash ended its
+  // inference with no ranks found, and libonnx's Gemm-6 inference then crashed on the scalar.
+  auto m = addModel();
+  m.mutable_opset_import(0)->set_version(6);
+  auto* g = m.mutable_graph();
+  g->clear_initializer();
+  auto* c = g->add_node();
+  c->set_op_type("Constant");
+  c->add_output("s");
+  auto* a = c->add_attribute();
+  a->set_name("value");
+  a->set_type(onnx::AttributeProto::TENSOR);
+  a->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
+  a->mutable_t()->add_float_data(0.0f);
+  g->mutable_node()->SwapElements(0, 1);
+  auto* n = g->mutable_node(1);
+  n->set_op_type("Gemm");
+  n->set_name("gemm");
+  n->set_input(0, "s");
+  n->set_input(1, "x");
+  n->add_input("s");
+  g->mutable_output(0)->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::UINT16);
+  g->mutable_output(0)->mutable_type()->mutable_tensor_type()->clear_shape();
+  for (int64_t d : {3, 4}) g->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(d);
+  g->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim()->DeleteSubrange(0, 1);
+  expectFailure(write(m), kInvalid, "node 'gemm' (Gemm): input 's' has rank 0; Gemm takes matrices");
+}
+
 TEST_F(HostileModels, GraphInputDeclaredTwice) {
   // Found by fuzz_model: two graph inputs named '1' (a ConvTranspose weight [3,4,3,3] and a bias
   // [4]); libonnx's inference read the second's type for the weight and crashed.

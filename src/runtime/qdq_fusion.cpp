@@ -58,7 +58,52 @@ class Matcher {
       take(matchLinear(n, act, nullptr, std::nullopt));
     }
     dropOrphanDequantizes(nodes, groups);
+    makeConvKernels(groups);
     return groups;
+  }
+
+  // Quantized values that only fused groups pass between them stay channels-last: a value one
+  // conv or Add group quantizes, when every reader is a conv group (its x) or an Add group whose
+  // inputs and output are all channels-last (elementwise over equal shapes: any one layout works).
+  // Then the conv groups' kernels are made for their layouts.
+  void makeConvKernels(std::vector<FusedGroup>& groups) {
+    std::unordered_map<const ir::Node*, const FusedGroup*> groupOf;
+    for (const FusedGroup& g : groups)
+      for (const ir::Node* n : g.nodes) groupOf[n] = &g;
+    auto isConv = [&](const FusedGroup& g) { return pendingConv_.count(g.anchor) > 0; };
+    auto isAdd = [&](const FusedGroup& g) { return addAnchors_.count(g.anchor) > 0; };
+    std::unordered_set<const ir::Value*> channelsLast;
+    for (const FusedGroup& g : groups) {
+      const ir::Value* v = g.outputs[0];
+      if (!(isConv(g) || isAdd(g)) || g.last->opType() != "QuantizeLinear" || !v || v->isGraphOutput() ||
+          !v->hasUses())
+        continue;
+      const bool onlyGroups = std::all_of(v->uses().begin(), v->uses().end(), [&](const ir::Use& u) {
+        auto it = groupOf.find(u.node);
+        if (u.index == ir::Use::kImplicit || it == groupOf.end()) return false;
+        const FusedGroup& r = *it->second;
+        return (isConv(r) && r.inputs[0] == v) || (isAdd(r) && (r.inputs[0] == v || r.inputs[1] == v));
+      });
+      if (onlyGroups) channelsLast.insert(v);
+    }
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (const FusedGroup& g : groups) {
+        if (!isAdd(g)) continue;
+        const ir::Value* vs[] = {g.inputs[0], g.inputs[1], g.outputs[0]};
+        const bool all = std::all_of(std::begin(vs), std::end(vs), [&](const ir::Value* v) { return channelsLast.count(v) > 0; });
+        if (all) continue;
+        for (const ir::Value* v : vs) changed = channelsLast.erase(v) > 0 || changed;
+      }
+    }
+    for (FusedGroup& g : groups) {
+      auto it = pendingConv_.find(g.anchor);
+      if (it == pendingConv_.end()) continue;
+      Int8ConvParams& p = it->second.params;
+      p.srcChannelsLast = channelsLast.count(g.inputs[0]) > 0;
+      p.dstChannelsLast = channelsLast.count(g.outputs[0]) > 0;
+      g.kernel = makeQdqConvKernel(std::move(p), g.description, it->second.xShape, threads_);
+    }
   }
 
   // A DequantizeLinear whose readers all went into groups (which read its quantized input
@@ -335,7 +380,7 @@ class Matcher {
       p.wDims = wd;
       p.w = std::move(raw);
       p.out = std::move(out);
-      g.kernel = makeQdqConvKernel(std::move(p), g.description, xShape, threads_);
+      pendingConv_[op] = PendingConv{std::move(p), xShape};  // made once layouts are known
     } else {
       Int8MatMulParams p;
       p.aType = x->type;
@@ -389,6 +434,7 @@ class Matcher {
     FusedGroup g = group(op, qNode, std::move(nodes));
     g.inputs = {a->q, b->q};
     g.kernel = makeQdqAddKernel(p);
+    addAnchors_.insert(op);
     return g;
   }
 
@@ -434,6 +480,12 @@ class Matcher {
   int threads_;
   const ConstantMap& computed_;
   std::unordered_set<const ir::Node*> taken_;
+  struct PendingConv {
+    Int8ConvParams params;
+    std::optional<Shape> xShape;
+  };
+  std::unordered_map<const ir::Node*, PendingConv> pendingConv_;  // conv groups, by anchor
+  std::unordered_set<const ir::Node*> addAnchors_;                 // Add groups
 };
 
 }  // namespace

@@ -7,6 +7,8 @@
 // unit.int8_without_vnni (DNNL_MAX_CPU_ISA=AVX512_CORE), where wide weights take the C++ path.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include <random>
 
 #include "runtime/dnnl_context.h"
@@ -70,6 +72,26 @@ std::pair<int64_t, int64_t> differences(const std::vector<uint8_t>& a, const std
   return {big, any};
 }
 
+// NCHW bytes → NHWC and back (elements of `size` bytes).
+std::vector<uint8_t> relayout(const std::vector<uint8_t>& v, const Shape& d, size_t size, bool toChannelsLast) {
+  std::vector<uint8_t> out(v.size());
+  const int64_t N = d[0], C = d[1], HW = d[2] * d[3];
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c)
+      for (int64_t i = 0; i < HW; ++i) {
+        const size_t plain = static_cast<size_t>((n * C + c) * HW + i) * size;
+        const size_t last = static_cast<size_t>((n * HW + i) * C + c) * size;
+        std::memcpy(&out[toChannelsLast ? last : plain], &v[toChannelsLast ? plain : last], size);
+      }
+  return out;
+}
+std::vector<uint8_t> toChannelsLast(const std::vector<uint8_t>& v, const Shape& d, size_t size) {
+  return relayout(v, d, size, true);
+}
+std::vector<uint8_t> toPlain(const std::vector<uint8_t>& v, const Shape& d, size_t size) {
+  return relayout(v, d, size, false);
+}
+
 void checkConv(const ConvCase& c, unsigned seed) {
   std::mt19937 rng(seed);
   Int8ConvParams p;
@@ -115,6 +137,17 @@ void checkConv(const ConvCase& c, unsigned seed) {
   else d = differences<int8_t>(got, want, 1);
   EXPECT_EQ(d.first, 0) << "elements off by more than one step";
   EXPECT_LE(d.second * 1000, static_cast<int64_t>(ySize)) << "more than 0.1% of elements differ";
+  if (c.x.size() != 4) return;
+  // The same with channels-last input and output (fused QDQ groups pass such values between
+  // them): the same numbers as the NCHW run, whichever path (oneDNN, compensated, C++) runs.
+  p.srcChannelsLast = p.dstChannelsLast = true;
+  Int8Conv convCl(p, "node 'test' (Conv)");
+  std::vector<uint8_t> xCl = toChannelsLast(xb, c.x, ir::dtypeSize(c.xType)), yCl(ySize);
+  RtTensor xc = x, yc = y;
+  xc.data = xCl.data();
+  yc.data = yCl.data();
+  convCl.run(xc, yc);
+  EXPECT_EQ(toPlain(yCl, yDims, ir::dtypeSize(c.yType)), got) << "channels-last run differs from the NCHW one";
 }
 
 TEST(Int8Engine, ConvPaddingWithZeroPointsBiasAndPerChannelScales) {

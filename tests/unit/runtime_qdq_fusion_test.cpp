@@ -262,5 +262,58 @@ TEST(RuntimeQdq, SharedDequantize) {
   EXPECT_EQ(fused2, 8u);  // Q(x), DQ(x) for the last Add, two groups, two DQ(y), two Adds
 }
 
+TEST(RuntimeQdq, ChannelsLastChainThroughConvDepthwiseReferenceAndAdd) {
+  // Quantized values that only fused groups pass between them stay channels-last: conv1's output
+  // (read by the depthwise conv and by the Add), the depthwise conv's (its source zero point sends
+  // it to the compensated path), conv3's (uint8 weights up to 255 do not fit s8: the C++ path, with
+  // conversions around it) and the Add's (read by conv4, whose float-dequantized output is NCHW).
+  std::mt19937 rng(21);
+  const std::string text = R"(
+    <ir_version: 8, opset_import: ["" : 13]>
+    g (float[1,4,6,6] x) => (float[1,4,6,6] y)
+      <float xs = {0.02}, uint8 xz = {128}, float ws = {0.004}, float ys = {0.03}, uint8 yz = {10},
+       int8[16,4,1,1] w1 = )" + randomList(rng, 64, -127, 127) + R"(, int8[16,1,3,3] w2 = )" +
+                           randomList(rng, 144, -127, 127) + R"(, uint8[16,16,1,1] w3 = )" + randomList(rng, 256, 0, 255) +
+                           R"(, uint8 w3z = {0}, int8[4,16,1,1] w4 = )" + randomList(rng, 64, -127, 127) + R"(>
+    {
+      xq = QuantizeLinear(x, xs, xz)
+      xd = DequantizeLinear(xq, xs, xz)
+      d1 = DequantizeLinear(w1, ws)
+      c1 = Conv(xd, d1)
+      r1 = Relu(c1)
+      q1 = QuantizeLinear(r1, ys, yz)
+      e1 = DequantizeLinear(q1, ys, yz)
+      d2 = DequantizeLinear(w2, ws)
+      c2 = Conv <group = 16, pads = [1, 1, 1, 1]> (e1, d2)
+      q2 = QuantizeLinear(c2, ys, yz)
+      e2 = DequantizeLinear(q2, ys, yz)
+      d3 = DequantizeLinear(w3, ws, w3z)
+      c3 = Conv(e2, d3)
+      q3 = QuantizeLinear(c3, ys, yz)
+      e3 = DequantizeLinear(q3, ys, yz)
+      e1b = DequantizeLinear(q1, ys, yz)
+      s = Add(e3, e1b)
+      qs = QuantizeLinear(s, ys, yz)
+      es = DequantizeLinear(qs, ys, yz)
+      d4 = DequantizeLinear(w4, ws)
+      c4 = Conv(es, d4)
+      q4 = QuantizeLinear(c4, ys, yz)
+      y = DequantizeLinear(q4, ys, yz)
+    })";
+  auto m = parse(text);
+  const auto x = randomInput({1, 4, 6, 6}, 22);
+  RunResult fused = runOnce(*m, x, true), plain = runOnce(*m, x, false);
+  EXPECT_EQ(plain.kernels, 23u);
+  EXPECT_EQ(fused.kernels, 7u);  // Q(x), conv1, depthwise, conv3, Add, conv4, DQ(y)
+  ASSERT_EQ(fused.y.size(), plain.y.size());
+  // Rounding ties may differ by a step inside the chain; a step at conv4's input moves y by a few.
+  size_t differ = 0;
+  for (size_t i = 0; i < fused.y.size(); ++i) {
+    EXPECT_LE(std::fabs(fused.y[i] - plain.y[i]), 3 * 0.03f * 1.001f) << "element " << i;
+    differ += fused.y[i] != plain.y[i];
+  }
+  EXPECT_LE(differ * 10, fused.y.size()) << differ << " of " << fused.y.size() << " elements differ";
+}
+
 }  // namespace
 }  // namespace effdl::test

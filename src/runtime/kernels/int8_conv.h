@@ -39,6 +39,9 @@ struct Int8ConvParams {
   Shape wDims;             // [M, C/group, k…]
   std::vector<int32_t> w;  // weights minus their zero point, in wDims order
   Int8Epilogue out;
+  // Physical layout of x and y (their dims stay N, C, spatial…): channels-last where only fused
+  // QDQ groups read and write them (runtime/qdq_fusion.h).
+  bool srcChannelsLast = false, dstChannelsLast = false;
 };
 
 // Whether oneDNN's int8 kernels compute exactly here: with VNNI (or AMX) always; without it
@@ -63,6 +66,7 @@ class Int8Conv {
   struct Plan;
   Plan& planFor(const Shape& x);
   void runCompensated(Plan& p, const RtTensor& x, RtTensor& y);
+  void runReference(Plan& p, const RtTensor& x, RtTensor& y);
   Int8ConvParams p_;
   std::string describe_;
   bool dnnlWeightsOk_ = false;  // weights fit s8 (and 7 bits without VNNI)

@@ -58,25 +58,26 @@ class Matcher {
       take(matchLinear(n, act, nullptr, std::nullopt));
     }
     dropOrphanDequantizes(nodes, groups);
-    makeConvKernels(groups);
+    makeKernels(groups);
     return groups;
   }
 
-  // Quantized values that only fused groups pass between them stay channels-last: a value one
-  // conv or Add group quantizes, when every reader is a conv group (its x) or an Add group whose
-  // inputs and output are all channels-last (elementwise over equal shapes: any one layout works).
-  // Then the conv groups' kernels are made for their layouts.
-  void makeConvKernels(std::vector<FusedGroup>& groups) {
+  // Quantized values that only fused groups pass between them stay channels-last: a value of rank
+  // 3 to 5 that a conv or Add group quantizes, when every reader is a conv group (its x) or an Add
+  // group (elementwise over equal shapes; an input in the other layout is converted first, so an
+  // NCHW value entering the chain, e.g. from a MaxPool, costs one conversion, not all of them).
+  // Then the conv and Add groups' kernels are made for their layouts.
+  void makeKernels(std::vector<FusedGroup>& groups) {
     std::unordered_map<const ir::Node*, const FusedGroup*> groupOf;
     for (const FusedGroup& g : groups)
       for (const ir::Node* n : g.nodes) groupOf[n] = &g;
     auto isConv = [&](const FusedGroup& g) { return pendingConv_.count(g.anchor) > 0; };
-    auto isAdd = [&](const FusedGroup& g) { return addAnchors_.count(g.anchor) > 0; };
+    auto isAdd = [&](const FusedGroup& g) { return pendingAdd_.count(g.anchor) > 0; };
     std::unordered_set<const ir::Value*> channelsLast;
     for (const FusedGroup& g : groups) {
       const ir::Value* v = g.outputs[0];
       if (!(isConv(g) || isAdd(g)) || g.last->opType() != "QuantizeLinear" || !v || v->isGraphOutput() ||
-          !v->hasUses())
+          !v->hasUses() || !v->type().shape || v->type().shape->size() < 3 || v->type().shape->size() > 5)
         continue;
       const bool onlyGroups = std::all_of(v->uses().begin(), v->uses().end(), [&](const ir::Use& u) {
         auto it = groupOf.find(u.node);
@@ -86,23 +87,20 @@ class Matcher {
       });
       if (onlyGroups) channelsLast.insert(v);
     }
-    for (bool changed = true; changed;) {
-      changed = false;
-      for (const FusedGroup& g : groups) {
-        if (!isAdd(g)) continue;
-        const ir::Value* vs[] = {g.inputs[0], g.inputs[1], g.outputs[0]};
-        const bool all = std::all_of(std::begin(vs), std::end(vs), [&](const ir::Value* v) { return channelsLast.count(v) > 0; });
-        if (all) continue;
-        for (const ir::Value* v : vs) changed = channelsLast.erase(v) > 0 || changed;
-      }
-    }
+    auto last = [&](const ir::Value* v) { return channelsLast.count(v) > 0; };
     for (FusedGroup& g : groups) {
-      auto it = pendingConv_.find(g.anchor);
-      if (it == pendingConv_.end()) continue;
-      Int8ConvParams& p = it->second.params;
-      p.srcChannelsLast = channelsLast.count(g.inputs[0]) > 0;
-      p.dstChannelsLast = channelsLast.count(g.outputs[0]) > 0;
-      g.kernel = makeQdqConvKernel(std::move(p), g.description, it->second.xShape, threads_);
+      if (auto it = pendingConv_.find(g.anchor); it != pendingConv_.end()) {
+        Int8ConvParams& p = it->second.params;
+        p.srcChannelsLast = last(g.inputs[0]);
+        p.dstChannelsLast = last(g.outputs[0]);
+        g.kernel = makeQdqConvKernel(std::move(p), g.description, it->second.xShape, threads_);
+      } else if (auto ad = pendingAdd_.find(g.anchor); ad != pendingAdd_.end()) {
+        QdqAddParams& p = ad->second;
+        p.aChannelsLast = last(g.inputs[0]);
+        p.bChannelsLast = last(g.inputs[1]);
+        p.yChannelsLast = last(g.outputs[0]);
+        g.kernel = makeQdqAddKernel(p);
+      }
     }
   }
 
@@ -433,8 +431,7 @@ class Matcher {
     nodes.push_back(qNode);
     FusedGroup g = group(op, qNode, std::move(nodes));
     g.inputs = {a->q, b->q};
-    g.kernel = makeQdqAddKernel(p);
-    addAnchors_.insert(op);
+    pendingAdd_[op] = p;  // made once layouts are known
     return g;
   }
 
@@ -485,7 +482,7 @@ class Matcher {
     std::optional<Shape> xShape;
   };
   std::unordered_map<const ir::Node*, PendingConv> pendingConv_;  // conv groups, by anchor
-  std::unordered_set<const ir::Node*> addAnchors_;                 // Add groups
+  std::unordered_map<const ir::Node*, QdqAddParams> pendingAdd_;   // Add groups, by anchor
 };
 
 }  // namespace

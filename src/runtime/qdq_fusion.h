@@ -12,8 +12,8 @@
 // A DQ whose output has other readers stays (it runs for them); the group reads its x_q itself.
 // A DQ all of whose readers were fused is dropped.
 // An intermediate value that is a graph output or read twice keeps the group unfused.
-// Quantized values that only conv and Add groups pass between them stay channels-last (the Add
-// is elementwise over equal shapes, so it works in any one layout), as in conv_fusion.h.
+// Quantized values that only conv and Add groups pass between them stay channels-last, as in
+// conv_fusion.h (the Add is elementwise over equal shapes; it converts an input in the other layout).
 #pragma once
 
 #include <memory>

@@ -262,11 +262,12 @@ TEST(RuntimeQdq, SharedDequantize) {
   EXPECT_EQ(fused2, 8u);  // Q(x), DQ(x) for the last Add, two groups, two DQ(y), two Adds
 }
 
-TEST(RuntimeQdq, ChannelsLastChainThroughConvDepthwiseReferenceAndAdd) {
-  // Quantized values that only fused groups pass between them stay channels-last: conv1's output
-  // (read by the depthwise conv and by the Add), the depthwise conv's (its source zero point sends
-  // it to the compensated path), conv3's (uint8 weights up to 255 do not fit s8: the C++ path, with
-  // conversions around it) and the Add's (read by conv4, whose float-dequantized output is NCHW).
+TEST(RuntimeQdq, ChannelsLastChainThroughConvDepthwiseReferenceMaxPoolAndAdd) {
+  // Quantized values that only fused groups pass between them stay channels-last: the depthwise
+  // conv's output, conv3's (uint8 weights up to 255 do not fit s8: the C++ path, with conversions
+  // around it) and the Add's (read by conv4, whose float-dequantized output is NCHW). conv1's
+  // output is also read by a MaxPool group, so it stays NCHW, and so does the MaxPool's, which the
+  // Add converts before adding it to conv3's channels-last output.
   std::mt19937 rng(21);
   const std::string text = R"(
     <ir_version: 8, opset_import: ["" : 13]>
@@ -292,7 +293,10 @@ TEST(RuntimeQdq, ChannelsLastChainThroughConvDepthwiseReferenceAndAdd) {
       q3 = QuantizeLinear(c3, ys, yz)
       e3 = DequantizeLinear(q3, ys, yz)
       e1b = DequantizeLinear(q1, ys, yz)
-      s = Add(e3, e1b)
+      mp = MaxPool <kernel_shape = [1, 1]> (e1b)
+      qm = QuantizeLinear(mp, ys, yz)
+      em = DequantizeLinear(qm, ys, yz)
+      s = Add(e3, em)
       qs = QuantizeLinear(s, ys, yz)
       es = DequantizeLinear(qs, ys, yz)
       d4 = DequantizeLinear(w4, ws)
@@ -303,8 +307,8 @@ TEST(RuntimeQdq, ChannelsLastChainThroughConvDepthwiseReferenceAndAdd) {
   auto m = parse(text);
   const auto x = randomInput({1, 4, 6, 6}, 22);
   RunResult fused = runOnce(*m, x, true), plain = runOnce(*m, x, false);
-  EXPECT_EQ(plain.kernels, 23u);
-  EXPECT_EQ(fused.kernels, 7u);  // Q(x), conv1, depthwise, conv3, Add, conv4, DQ(y)
+  EXPECT_EQ(plain.kernels, 26u);
+  EXPECT_EQ(fused.kernels, 8u);  // Q(x), conv1, depthwise, conv3, MaxPool, Add, conv4, DQ(y)
   ASSERT_EQ(fused.y.size(), plain.y.size());
   // Rounding ties may differ by a step inside the chain; a step at conv4's input moves y by a few.
   size_t differ = 0;

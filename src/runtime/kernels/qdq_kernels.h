@@ -30,6 +30,8 @@ struct QdqAddParams {
   float aScale = 1.f, bScale = 1.f, yScale = 1.f;
   int32_t aZeroPoint = 0, bZeroPoint = 0, yZeroPoint = 0;
   bool relu = false;
+  // Layouts (runtime/qdq_fusion.h): an input whose layout differs from y's is converted first.
+  bool aChannelsLast = false, bChannelsLast = false, yChannelsLast = false;
 };
 std::unique_ptr<Kernel> makeQdqAddKernel(const QdqAddParams& params);
 

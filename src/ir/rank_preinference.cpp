@@ -37,13 +37,21 @@ void skeletonGraph(const onnx::GraphProto& g, onnx::GraphProto* out) {
   *out->mutable_output() = g.output();
   for (auto& o : *out->mutable_output()) o.clear_type();
   for (const auto& t : g.initializer()) copyTensorSkeleton(t, out->add_initializer());
+  std::vector<onnx::NodeProto> extra;
   for (const auto& n : g.node()) {
     auto* c = out->add_node();
-    if ((inferenceTrustsRanks(n) || inferenceLoopsOverDims(n)) && n.input_size() > 0 && !n.input(0).empty() && n.output_size() == 1) {
-      c->set_op_type("Identity");
-      c->set_name(n.name());
-      c->add_input(n.input(0));
-      c->add_output(n.output(0));
+    if ((inferenceTrustsRanks(n) || inferenceLoopsOverDims(n)) && n.input_size() > 0 && !n.input(0).empty()) {
+      // An Identity per output: a SAME-padded MaxPool's Indices must not reach libonnx's padding
+      // loop either. Stand-ins for outputs past the first go after the graph's nodes, so that
+      // node i still matches node i of the original (collect() walks subgraphs by index).
+      for (int o = 0; o < n.output_size(); ++o) {
+        if (n.output(o).empty() && o > 0) continue;
+        auto* id = o == 0 ? c : &extra.emplace_back();
+        id->set_op_type("Identity");
+        id->set_name(o == 0 ? n.name() : n.name() + "/output" + std::to_string(o));
+        id->add_input(n.input(0));
+        id->add_output(n.output(o).empty() ? n.name() + "/effdl-omitted-output" : n.output(o));
+      }
       continue;
     }
     c->set_op_type(n.op_type());
@@ -66,6 +74,7 @@ void skeletonGraph(const onnx::GraphProto& g, onnx::GraphProto* out) {
       }
     }
   }
+  for (auto& e : extra) *out->add_node() = std::move(e);
 }
 
 std::optional<std::vector<int64_t>> dimsOfType(const onnx::TypeProto& t) {
@@ -82,7 +91,7 @@ void collect(const onnx::GraphProto& original, const onnx::GraphProto& inferred,
     for (const auto& v : *list)
       if (auto d = dimsOfType(v.type())) shapes.emplace(v.name(), std::move(*d));
   for (const auto& t : inferred.initializer()) shapes.emplace(t.name(), std::vector<int64_t>(t.dims().begin(), t.dims().end()));
-  if (original.node_size() != inferred.node_size()) return;
+  if (inferred.node_size() < original.node_size()) return;  // stand-ins for extra outputs come last
   for (int i = 0; i < original.node_size(); ++i) {
     const auto& on = original.node(i);
     const auto& in = inferred.node(i);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -165,10 +166,11 @@ namespace {
 // the resulting ir::Tensor adopts (no copy, no zero fill).
 class ConstIo final : public KernelIo {
  public:
-  ConstIo(std::vector<RtTensor> inputs, size_t outputs, std::string what)
+  // inputs[i] nullopt: omitted (an empty tensor, whose data may be null, is present).
+  ConstIo(std::vector<std::optional<RtTensor>> inputs, size_t outputs, std::string what)
       : in_(std::move(inputs)), out_(outputs), bufs_(outputs), what_(std::move(what)) {}
   size_t numInputs() const override { return in_.size(); }
-  const RtTensor* input(size_t i) const override { return i < in_.size() && in_[i].data ? &in_[i] : nullptr; }
+  const RtTensor* input(size_t i) const override { return i < in_.size() && in_[i] ? &*in_[i] : nullptr; }
   size_t numOutputs() const override { return out_.size(); }
   bool hasOutput(size_t i) const override { return i < out_.size(); }
   RtTensor& allocOutput(size_t i, ir::DataType dtype, const Shape& dims) override {
@@ -190,7 +192,8 @@ class ConstIo final : public KernelIo {
   }
 
  private:
-  std::vector<RtTensor> in_, out_;
+  std::vector<std::optional<RtTensor>> in_;
+  std::vector<RtTensor> out_;
   std::vector<std::shared_ptr<uint8_t[]>> bufs_;
   std::string what_;
 };
@@ -261,11 +264,11 @@ GraphExecutor::GraphExecutor(const ir::Model& model, const ir::Graph& graph, con
     if (!foldable(*n, densified)) continue;
     auto opset = model.opsetFor(n->domain());
     KernelBuildContext ctx{*n, opset ? *opset : 1, options.threads, &model, {}};
-    std::vector<RtTensor> ins;
+    std::vector<std::optional<RtTensor>> ins;
     for (const ir::Value* in : n->inputs()) {
       const ir::Tensor* t = !in ? nullptr : in->isConstant() ? &in->initializer() : densified.at(in);
       ctx.constInputs.push_back(t);
-      ins.push_back(t ? RtTensor{t->dtype(), t->dims(), const_cast<uint8_t*>(t->data()), t->nbytes()} : RtTensor{});
+      ins.push_back(t ? std::optional<RtTensor>(viewOf(*t)) : std::nullopt);
     }
     const KernelEntry* e = kernelRegistry().find(n->domain(), n->opType(), ctx.opset);
     if (!e) continue;

@@ -32,6 +32,23 @@ TEST(RuntimeSession, RunsAndReturnsOutputsInGraphOrder) {
   EXPECT_EQ(out[1].dims(), (std::vector<int64_t>{2, 4}));
 }
 
+TEST(RuntimeSession, EmptyConstantsFoldAsPresentInputs) {
+  // Concat of a constant and an empty constant folds when the session is built (an empty tensor
+  // is an input, not an omitted one): only the Add runs per inference.
+  auto m = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[3] x) => (float[3] y) <float[2] a = {1, 2}, float[0] e = {}, float[1] b = {3}> {
+      s = Concat<axis = 0>(a, e, b)
+      y = Add(x, s)
+    })");
+  runtime::Session s(*m, {1});
+  EXPECT_EQ(s.numKernels(), 1u);
+  auto x = ir::Tensor::fromVector(ir::DataType::kFloat, {3}, std::vector<float>{10, 20, 30});
+  auto out = s.run({{"x", &x}});
+  auto v = out[0].values<float>();
+  EXPECT_EQ(std::vector<float>(v.begin(), v.end()), (std::vector<float>{11, 22, 33}));
+}
+
 TEST(RuntimeSession, BadInputsAreUsageErrors) {
   auto m = parse(kIdentity);
   runtime::Session s(*m, {1});

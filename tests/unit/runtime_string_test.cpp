@@ -37,6 +37,25 @@ TEST(RuntimeString, CastFloatToStringAndBack) {
   expectError([&] { intSession.run({{"x", &x}}); }, ErrorKind::kInvalidModel, "element 0 ('0.039187793') is not a number");
 }
 
+TEST(RuntimeString, ConstantNodesOfStrings) {
+  // value_strings, value_string and a string tensor value.
+  auto m = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[2] x) => (string[2] a, string b, string[1] t) {
+      a = Constant<value_strings = ["ab", "c"]>()
+      b = Constant<value_string = "xyz">()
+      t = Constant<value = string[1] {"tt"}>()
+    })");
+  runtime::Session session(*m, {1});
+  auto x = ir::Tensor::fromVector(ir::DataType::kFloat, {2}, std::vector<float>{1, 2});
+  for (int run = 0; run < 2; ++run) {
+    auto out = session.run({{"x", &x}});
+    EXPECT_EQ(out[0].strings(), (std::vector<std::string>{"ab", "c"}));
+    EXPECT_EQ(out[1].strings(), (std::vector<std::string>{"xyz"}));
+    EXPECT_EQ(out[2].strings(), (std::vector<std::string>{"tt"}));
+  }
+}
+
 TEST(RuntimeString, CastStringToNumbers) {
   auto m = parse(R"(
     <ir_version: 8, opset_import: ["" : 17]>

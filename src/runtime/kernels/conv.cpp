@@ -237,8 +237,8 @@ class ConvKernel : public Kernel {
     if (const ir::Tensor* b = hasBias_ ? ctx.constInput(2) : nullptr) constB_ = *b;
     if (fusion_.weights) constW_ = *fusion_.weights;
     if (fusion_.bias) constB_ = *fusion_.bias, hasBias_ = true;
-    if (fusion_.weights) wView_ = view(*constW_);
-    if (fusion_.bias) bView_ = view(*constB_);
+    if (fusion_.weights) wView_ = viewOf(*constW_);
+    if (fusion_.bias) bView_ = viewOf(*constB_);
     for (size_t i = 0; i < std::min<size_t>(ctx.numInputs(), 3); ++i) {
       const ir::Value* v = ctx.input(i);
       if (!v) continue;
@@ -301,7 +301,7 @@ class ConvKernel : public Kernel {
       if (y.nbytes == 0) return;
       if (p.dnnl) {
         execute(p, *x, *w, b, r, y);
-      } else if (x->dtype == ir::DataType::kFloat && fused()) {
+      } else if (x->dtype == ir::DataType::kFloat && (fused() || fusion_.srcChannelsLast || fusion_.dstChannelsLast)) {
         runFusedFallback(p, *x, *w, b, r, y);
       } else if (p.depthwise) {
         runNchwDepthwise(g, x->as<float>(), w->as<float>(), b ? b->as<float>() : nullptr, y.as<float>());
@@ -503,9 +503,6 @@ class ConvKernel : public Kernel {
 
   bool fused() const { return fusion_.residual || fusion_.clamp; }
 
-  static RtTensor view(const ir::Tensor& t) {
-    return RtTensor{t.dtype(), t.dims(), const_cast<uint8_t*>(t.data()), t.nbytes()};
-  }
   static memory::desc userDesc(const Shape& s, bool channelsLast) {
     return f32Desc(s, channelsLast ? channelsLastTag(s.size()) : plainTag(s.size()));
   }
@@ -531,8 +528,8 @@ class ConvKernel : public Kernel {
     if (fusion_.clamp)
       for (size_t i = 0; i < n; ++i) yp[i] = std::min(std::max(yp[i], fusion_.lo), fusion_.hi);
   }
-  // The NCHW depthwise loop or the plain C++ conv for a fused float conv: computed in NCHW, then
-  // the residual and clamp, then converted to the output's layout.
+  // The NCHW depthwise loop or the plain C++ conv for a fused or channels-last float conv (oneDNN
+  // refused it): computed in NCHW, then the residual and clamp, then converted to y's layout.
   void runFusedFallback(Plan& p, const RtTensor& x, const RtTensor& w, const RtTensor* b, const RtTensor* r,
                         RtTensor& y) {
     const float* xp = fusion_.srcChannelsLast ? relayout(x, true, false, 0) : x.as<float>();

@@ -220,6 +220,7 @@ class ConstantKernel : public Kernel {
  public:
   explicit ConstantKernel(ir::Tensor t) : t_(std::move(t)) {}
   void run(KernelIo& io) override {
+    if (t_.dtype() == ir::DataType::kString) return io.setOutputValue(0, RtValue{ValueKind::kTensor, viewOf(t_), nullptr});
     RtTensor& y = io.allocOutput(0, t_.dtype(), t_.dims());
     if (y.nbytes != t_.nbytes()) throwRunError(io, "the value's byte size does not match its shape");
     if (t_.nbytes()) std::memcpy(y.data, t_.data(), t_.nbytes());
@@ -234,8 +235,7 @@ std::unique_ptr<Kernel> makeConstant(const KernelBuildContext& ctx) {
   if (attrs.size() != 1) ctx.invalid("needs exactly one value attribute");
   const ir::Attribute& a = attrs[0];
   if (a.name == "value" && a.type == ir::AttrType::kTensor) {
-    if (a.t.dtype() == ir::DataType::kString) ctx.unsupported("string tensors are not supported by effdl's runtime");
-    if (ir::dtypeSize(a.t.dtype()) == 0) ctx.unsupported("element type " + std::string(ir::dtypeName(a.t.dtype())));
+    if (a.t.dtype() != ir::DataType::kString && ir::dtypeSize(a.t.dtype()) == 0) ctx.unsupported("element type " + std::string(ir::dtypeName(a.t.dtype())));
     return std::make_unique<ConstantKernel>(a.t);
   }
   if (a.name == "value_float" && a.type == ir::AttrType::kFloat)
@@ -249,8 +249,11 @@ std::unique_ptr<Kernel> makeConstant(const KernelBuildContext& ctx) {
   if (a.name == "value_ints" && a.type == ir::AttrType::kInts)
     return std::make_unique<ConstantKernel>(
         ir::Tensor::fromVector(ir::DataType::kInt64, {static_cast<int64_t>(a.ints.size())}, a.ints));
-  if (a.name == "value_string" || a.name == "value_strings")
-    ctx.unsupported("string tensors are not supported by effdl's runtime");
+  if (a.name == "value_string" && a.type == ir::AttrType::kString)
+    return std::make_unique<ConstantKernel>(ir::Tensor::fromStrings({}, {a.s}));
+  if (a.name == "value_strings" && a.type == ir::AttrType::kStrings)
+    return std::make_unique<ConstantKernel>(
+        ir::Tensor::fromStrings({static_cast<int64_t>(a.strings.size())}, a.strings));
   if (a.name == "sparse_value") ctx.unsupported("sparse_value is not supported by effdl's runtime (densify it first)");
   ctx.invalid("unexpected attribute '" + a.name + "'");
 }

@@ -7,8 +7,10 @@
 // that broadcasts per channel or not at all, depthwise Conv), joined across residual Add/Sub/Mul
 // of two spaces (union-find). A space's consumers shrink their input channels: Conv (group 1)
 // weight axis 1, Gemm/MatMul reduction rows, and Flatten (or Reshape to [0 or N, -1]) → Gemm/MatMul
-// blocks of H·W rows. A space that reaches anything else (graph output, Concat, another Reshape, an op we do not know, an
-// excluded or shared weight) is left whole. Channels are scored by the sum over the space's
+// blocks of H·W rows. A Concat on the channel axis read only by such Convs joins spaces (and
+// whole tensors) at offsets: each Conv keeps, per input, that input's kept channels shifted by
+// its offset. A space that reaches anything else (graph output, another Reshape, an op we do not
+// know, an excluded or shared weight, a Concat read by anything but group-1 Convs) is left whole. Channels are scored by the sum over the space's
 // producers of the L1/L2 norm of their weight rows (+ bias); the lowest `fraction` are removed.
 #include "passes/prune/structured_prune.h"
 
@@ -74,6 +76,14 @@ class Analysis {
   std::map<const ir::Value*, ValueInfo> info_;
   std::vector<std::pair<int, Edit>> edits_;  // space (pre-union id), edit
   std::vector<std::pair<int, ir::Node*>> producers_;
+  // A channel-axis Concat: its inputs' spaces (-1: a tensor kept whole) and widths, in order, and
+  // the Convs reading it, whose weights' axis 1 keeps each segment's channels at its offset.
+  struct ConcatUse {
+    ir::Node* concat;
+    std::vector<std::pair<int, int64_t>> segments;
+    std::vector<ir::Node*> consumers;
+  };
+  std::vector<ConcatUse> concats_;
 
   int find(int s) {
     while (parent_[static_cast<size_t>(s)] != s) s = parent_[static_cast<size_t>(s)] = parent_[static_cast<size_t>(parent_[static_cast<size_t>(s)])];
@@ -162,6 +172,7 @@ class Analysis {
     auto spaceInput = [&](size_t i) -> const ValueInfo* {
       return i < in.size() && in[i] >= 0 ? &info_[n->input(i)] : nullptr;
     };
+    if (op == "Concat") return concat(n, in);
     const ValueInfo* x = spaceInput(0);
     for (size_t i = 1; i < in.size(); ++i)
       if (in[i] >= 0 && !binaryOps().count(op)) return false;  // spaces only as data input
@@ -267,6 +278,34 @@ class Analysis {
       return true;
     }
     return false;
+  }
+
+  bool concat(ir::Node* n, const std::vector<int>& in) {
+    const ir::Value* out = n->output(0);
+    const int64_t rank = rankOf(out);
+    const int64_t axis = n->attrInt("axis", 0);
+    if (rank < 2 || out->isGraphOutput() || (axis < 0 ? axis + rank : axis) != 1) return false;
+    ConcatUse c{n, {}, {}};
+    for (size_t i = 0; i < n->numInputs(); ++i) {
+      auto w = n->input(i) ? dimOf(n->input(i), 1) : std::nullopt;
+      if (!w) return false;
+      int space = -1;
+      if (in[i] >= 0) {
+        const ValueInfo& v = info_[n->input(i)];
+        if (v.axis != 1 || v.block != 1) return false;
+        space = v.space;
+      }
+      c.segments.push_back({space, *w});
+    }
+    for (const ir::Use& u : out->uses()) {
+      ir::Node* k = u.node;
+      if (k->opType() != "Conv" || u.index != 0 || k->attrInt("group", 1) != 1 || excluded(k) || !isFloatConst(k->input(1)) ||
+          k->input(1)->uses().size() != 1)
+        return false;
+      if (std::find(c.consumers.begin(), c.consumers.end(), k) == c.consumers.end()) c.consumers.push_back(k);
+    }
+    concats_.push_back(std::move(c));
+    return true;
   }
 
   ir::Graph& g_;
@@ -382,6 +421,25 @@ PassResult pruneChannels(ir::Model& model, double fraction, bool l1, const Targe
         n->setAttr(ir::Attribute::makeInt("group", static_cast<int64_t>(keep.size())));
         break;
     }
+  }
+  // Convs reading a channel Concat: each segment keeps its space's channels at its offset.
+  for (const auto& c : a.concats_) {
+    std::vector<int64_t> keep;
+    int64_t offset = 0;
+    for (const auto& [space, width] : c.segments) {
+      auto it = space >= 0 ? kept.find(a.find(space)) : kept.end();
+      if (it != kept.end())
+        for (int64_t k : it->second) keep.push_back(offset + k);
+      else
+        for (int64_t k = 0; k < width; ++k) keep.push_back(offset + k);
+      offset += width;
+    }
+    if (static_cast<int64_t>(keep.size()) == offset) continue;
+    for (ir::Node* k : c.consumers) replace(k, 1, sliceAxis(k->input(1)->initializer(), 1, keep, 1));
+    ir::ValueType t = c.concat->output(0)->type();
+    if (t.shape) (*t.shape)[1] = ir::Dim::known(static_cast<int64_t>(keep.size()));
+    c.concat->output(0)->setType(t);
+    r.count("concat consumers re-indexed", static_cast<int64_t>(c.consumers.size()));
   }
   // Shapes of the tensors in pruned spaces.
   for (auto& [v, info] : a.info_) {

@@ -13,31 +13,13 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "ir/attribute_copy.h"
 #include "ir/onnx_export.h"
 #include "ir/onnx_import.h"
 #include "runtime/session.h"
 
 namespace effdl::passes::quant {
 namespace {
-
-// Conv/Gemm/MatMul/Relu/Clip carry no subgraph attributes; copy the plain fields.
-ir::Attribute copyAttribute(const ir::Attribute& a) {
-  ir::Attribute c;
-  c.name = a.name;
-  c.type = a.type;
-  c.refAttrName = a.refAttrName;
-  c.docString = a.docString;
-  c.f = a.f;
-  c.i = a.i;
-  c.s = a.s;
-  c.t = a.t;
-  c.floats = a.floats;
-  c.ints = a.ints;
-  c.strings = a.strings;
-  c.tensors = a.tensors;
-  c.opaque = a.opaque;
-  return c;
-}
 
 // Copies `n` into `g`: constant inputs as initializers (views on the same storage), activation
 // inputs as graph inputs of their calibrated shape, outputs under the same names.
@@ -63,7 +45,7 @@ ir::Node* copyNode(ir::Graph& g, const ir::Node& n, const std::map<std::string, 
   for (const ir::Value* v : n.outputs()) outs.push_back(v ? v->name() : "");
   ir::Node* c = g.createNode(n.opType(), ins, outs, nullptr, n.domain());
   c->setName(n.name());
-  for (const ir::Attribute& a : n.attributes()) c->setAttr(copyAttribute(a));
+  for (const ir::Attribute& a : n.attributes()) c->setAttr(ir::copyWithoutSubgraphs(a));
   return c;
 }
 

@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 #include "core/log.h"
-#include "passes/quantize/cpu_int8.h"
+#include "runtime/cpu_int8.h"
 
 namespace effdl::passes {
 namespace quant {
@@ -68,7 +68,7 @@ PassResult Quantize::run(ir::Model& model, PassContext& ctx) {
                           [](const auto& c) { return c.second > 0 && c.first.rfind("nodes kept float", 0) != 0; });
   if (r.changed && (o_.mode == "static" || o_.mode == "dynamic")) {
     // Whether int8 pays off on this machine (the one the model is probably tuned for).
-    const quant::Int8Support cpu = quant::detectInt8Support();
+    const runtime::Int8Support& cpu = runtime::int8Support();
     if (cpu.vnni()) {
       r.notes.push_back("this CPU has " + cpu.describe() + ": int8 dot products run natively");
     } else {

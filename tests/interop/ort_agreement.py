@@ -20,6 +20,8 @@ import tempfile
 import numpy as np
 from onnx import TensorProto, numpy_helper
 
+from ort_harness import SKIP, harness_or_skip_message, io_dirs, run_ort
+
 REL_TOL = 1e-4
 ZOO = ["resnet18", "mobilenet_v2", "bert_like", "mlp_4x4096"]  # what scripts/make_zoo.py writes
 
@@ -37,17 +39,14 @@ def read_pb_dir(folder):
 
 def check_model(effdl, harness, model, seed, tmp):
     """Returns (ok, worst_err, scale, detail)."""
-    ins, eo, oo = (os.path.join(tmp, d) for d in ("in", "effdl", "ort"))
-    for d in (ins, eo, oo):
-        os.makedirs(d)
+    ins, eo, oo = io_dirs(tmp)
     r = subprocess.run([effdl, "-q", "run", model, "--random", str(seed), "--threads", "1", "--save-inputs", ins,
                         "--output-dir", eo, "--output-format", "pb"], capture_output=True, text=True)
     if r.returncode != 0:
         return False, None, None, "effdl failed: " + (r.stderr.strip() or r.stdout.strip())
-    r = subprocess.run(["node", harness, "run", model, "--input-dir", ins, "--output-dir", oo, "--threads", "1"],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        return False, None, None, "ONNX Runtime failed: " + (r.stdout.strip() or r.stderr.strip())
+    err = run_ort(harness, model, ins, oo)
+    if err:
+        return False, None, None, err
     got = read_pb_dir(eo)
     want = {k: v for k, v in read_pb_dir(oo).items()}
     if set(got) != set(want):
@@ -79,11 +78,10 @@ def main():
     ap.add_argument("--require-zoo", action="store_true")
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_intermixed_args()
-    harness = os.path.join(a.src, "scripts", "ort", "ort_run.js")
-    r = subprocess.run(["node", harness, "check"], capture_output=True, text=True)
-    if r.returncode != 0:
-        print("SKIPPED: ONNX Runtime is not available: " + (r.stdout + r.stderr).strip())
-        return 77
+    harness, skipped = harness_or_skip_message(a.src)
+    if skipped:
+        print(skipped)
+        return SKIP
     models = list(a.models)
     zoo_missing = []
     if a.zoo is not None:

@@ -20,6 +20,8 @@ import tempfile
 
 import numpy as np
 
+from ort_harness import SKIP, harness_or_skip_message, io_dirs, run_ort
+
 MODES = [("static", ["--quantize", "static", "--calib", "{calib}/{calib_dir}"]),
          ("dynamic", ["--quantize", "dynamic"]),
          ("weight-only", ["--quantize", "weight-only"]),
@@ -31,18 +33,15 @@ MODELS = [("digits_cnn", "digits_test_x.npy", "input", "digits"),
 
 def agreement(effdl, harness, model, x_path, input_name, tmp):
     """Returns (rel_err, max_err, scale, same_top1, detail): effdl vs ORT on the inputs in x_path."""
-    ins, eo, oo = (os.path.join(tmp, d) for d in ("in", "effdl", "ort"))
-    for d in (ins, eo, oo):
-        os.makedirs(d, exist_ok=True)
+    ins, eo, oo = io_dirs(tmp)
     np.save(os.path.join(ins, input_name + ".npy"), np.load(x_path))
     r = subprocess.run([effdl, "-q", "run", model, "-i", f"{input_name}={ins}/{input_name}.npy", "--threads", "1",
                         "--output-dir", eo, "--force"], capture_output=True, text=True)
     if r.returncode != 0:
         return None, None, None, None, "effdl run failed: " + (r.stderr.strip().splitlines() or ["?"])[-1]
-    r = subprocess.run(["node", harness, "run", model, "--input-dir", ins, "--output-dir", oo, "--threads", "1"],
-                       capture_output=True, text=True)
-    if r.returncode != 0:
-        return None, None, None, None, "ONNX Runtime failed: " + (r.stdout.strip() or r.stderr.strip())
+    err = run_ort(harness, model, ins, oo)
+    if err:
+        return None, None, None, None, err
     names = sorted(f for f in os.listdir(oo) if f.endswith(".npy"))
     if names != sorted(f for f in os.listdir(eo) if f.endswith(".npy")):
         return None, None, None, None, f"outputs differ: effdl {sorted(os.listdir(eo))}, ORT {names}"
@@ -68,11 +67,10 @@ def main():
     ap.add_argument("src")
     ap.add_argument("--tol", type=float, default=2e-3)
     a = ap.parse_args()
-    harness = os.path.join(a.src, "scripts", "ort", "ort_run.js")
-    r = subprocess.run(["node", harness, "check"], capture_output=True, text=True)
-    if r.returncode != 0:
-        print("SKIPPED: ONNX Runtime is not available: " + (r.stdout + r.stderr).strip())
-        return 77
+    harness, skipped = harness_or_skip_message(a.src)
+    if skipped:
+        print(skipped)
+        return SKIP
     m = os.path.join(a.src, "models")
     failures = total = 0
     with tempfile.TemporaryDirectory() as tmp:

@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "core/atomic_file.h"
-#include "passes/quantize/cpu_int8.h"
+#include "runtime/cpu_int8.h"
 #include "runtime/session.h"
 
 namespace fs = std::filesystem;
@@ -32,7 +32,7 @@ report::Environment currentEnvironment(const OptimizeJob& job, const report::Mea
       break;
     }
   if (e.cpu.empty()) e.cpu = "unknown CPU";
-  e.int8Support = passes::quant::detectInt8Support().describe();
+  e.int8Support = runtime::int8Support().describe();
   e.threads = job.threads > 0 ? job.threads : runtime::availableCores();
   e.inputShapes = measured.inputShapes;
   return e;

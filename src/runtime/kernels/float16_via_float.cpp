@@ -3,31 +3,13 @@
 #include <memory>
 #include <optional>
 
+#include "ir/attribute_copy.h"
 #include "runtime/kernels/half.h"
 
 namespace effdl::runtime {
 namespace {
 
 bool isHalf(ir::DataType t) { return t == ir::DataType::kFloat16; }
-
-// The op's attributes carry no subgraphs; copy the plain fields.
-ir::Attribute copyAttribute(const ir::Attribute& a) {
-  ir::Attribute c;
-  c.name = a.name;
-  c.type = a.type;
-  c.refAttrName = a.refAttrName;
-  c.docString = a.docString;
-  c.f = a.f;
-  c.i = a.i;
-  c.s = a.s;
-  c.t = a.t;
-  c.floats = a.floats;
-  c.ints = a.ints;
-  c.strings = a.strings;
-  c.tensors = a.tensors;
-  c.opaque = a.opaque;
-  return c;
-}
 
 ir::Tensor widen(const ir::Tensor& t) {
   std::vector<float> f(static_cast<size_t>(t.numel()));
@@ -152,7 +134,7 @@ KernelFactory float16ViaFloat(KernelFactory inner) {
     }
     ir::Node* twin = g->createNode(n.opType(), ins, outNames, nullptr, n.domain());
     twin->setName(n.name());
-    for (const ir::Attribute& a : n.attributes()) twin->setAttr(copyAttribute(a));
+    for (const ir::Attribute& a : n.attributes()) twin->setAttr(ir::copyWithoutSubgraphs(a));
     for (size_t i = 0; i < n.numOutputs(); ++i) {
       if (!n.output(i) || !twin->output(i)) continue;
       ir::ValueType t = n.output(i)->type();

@@ -17,15 +17,6 @@ namespace {
 
 using namespace shape_detail;
 
-uint8_t* bytesOf(RtTensor& t) { return static_cast<uint8_t*>(t.data); }
-const uint8_t* bytesOf(const RtTensor& t) { return static_cast<const uint8_t*>(t.data); }
-
-int64_t product(const Shape& d, size_t from, size_t to) {
-  int64_t n = 1;
-  for (size_t i = from; i < to; ++i) n *= d[i];
-  return n;
-}
-
 // An index into a dim of size d, negative counting from the end, or a run error naming both.
 int64_t checkIndex(const KernelIo& io, int64_t v, int64_t d, const char* what) {
   if (v < -d || v >= d)

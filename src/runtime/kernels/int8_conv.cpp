@@ -40,15 +40,6 @@ template uint8_t Int8Epilogue::apply<uint8_t>(int64_t, size_t) const;
 template int8_t Int8Epilogue::apply<int8_t>(int64_t, size_t) const;
 template float Int8Epilogue::apply<float>(int64_t, size_t) const;
 
-bool cpuHasInt8DotProduct() {
-  static const bool has = [] {
-    const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
-    auto includes = [&](unsigned want) { return (isa & want) == want; };
-    return includes(dnnl_cpu_isa_avx512_core_vnni) || includes(dnnl_cpu_isa_avx2_vnni);
-  }();
-  return has;
-}
-
 namespace {
 
 memory::data_type dnnlType(ir::DataType t) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/cpu_int8.h"
 #include "runtime/kernels/conv_geometry.h"
 
 namespace effdl::runtime {
@@ -43,10 +44,6 @@ struct Int8ConvParams {
   // QDQ groups read and write them (runtime/qdq_fusion.h).
   bool srcChannelsLast = false, dstChannelsLast = false;
 };
-
-// Whether oneDNN's int8 kernels compute exactly here: with VNNI (or AMX) always; without it
-// (vpmaddubsw sums pairs of u8·s8 products in 16 bits) only when every weight is in [-64, 64].
-bool cpuHasInt8DotProduct();
 
 class Int8Conv {
  public:

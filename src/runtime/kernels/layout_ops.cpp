@@ -16,15 +16,6 @@ namespace {
 
 using namespace shape_detail;
 
-uint8_t* bytesOf(RtTensor& t) { return static_cast<uint8_t*>(t.data); }
-const uint8_t* bytesOf(const RtTensor& t) { return static_cast<const uint8_t*>(t.data); }
-
-int64_t product(const Shape& d, size_t from, size_t to) {
-  int64_t n = 1;
-  for (size_t i = from; i < to; ++i) n *= d[i];
-  return n;
-}
-
 // ----------------------------------------------------------------------------------- Transpose
 class TransposeKernel : public Kernel {
  public:

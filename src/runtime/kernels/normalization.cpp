@@ -1,4 +1,4 @@
-// Normalizations: BatchNormalization (inference), InstanceNormalization, LayerNormalization,
+// Normalizations: BatchNormalization (inference and training mode), InstanceNormalization, LayerNormalization,
 // LpNormalization, MeanVarianceNormalization, LRN. Statistics are accumulated in double (a plane
 // can hold millions of elements), the element-wise part runs in the input's type. float16 inputs
 // are computed in float.
@@ -72,6 +72,16 @@ void withFloatTypes(const RtTensor& x, RtTensor& y, F&& f) {
   for (size_t i = 0; i < yf.size(); ++i) y.as<uint16_t>()[i] = floatToHalf(yf[i]);
 }
 
+// Runs f on x's values as float or double (float16 through a float copy).
+template <typename F>
+void withFloatTypesRead(const RtTensor& x, F&& f) {
+  if (x.dtype == ir::DataType::kFloat) return f(x.as<float>());
+  if (x.dtype == ir::DataType::kDouble) return f(x.as<double>());
+  std::vector<float> xf(static_cast<size_t>(x.numel()));
+  for (size_t i = 0; i < xf.size(); ++i) xf[i] = halfToFloat(x.as<uint16_t>()[i]);
+  f(static_cast<const float*>(xf.data()));
+}
+
 int64_t normAxis(const KernelIo& io, int64_t axis, int64_t rank) {
   int64_t a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank)
@@ -83,6 +93,12 @@ int64_t normAxis(const KernelIo& io, int64_t axis, int64_t rank) {
 // y = (x - mean) * a + B with a = scale / sqrt(var + eps) per channel. Not folded further into
 // x * a + b: with a tiny variance a is large and x * a + b cancels badly in float.
 // With spatial = 0 (before opset 9) the parameters hold one value per element of x's [C, D1, ...].
+// training_mode = 1 (opset >= 14) normalizes with the batch's own statistics, as ONNX specifies:
+//   m_b = mean of x over all axes but 1,  v_b = population variance over them,
+//   y = (x - m_b) / sqrt(v_b + eps) * scale + B,
+//   running_mean = mean * momentum + m_b * (1 - momentum)   (running_var likewise from var, v_b).
+// Deterministic: nothing is sampled. Before opset 14 training is marked by 5 outputs (saved
+// statistics of another definition): not supported.
 class BatchNormKernel : public Kernel {
  public:
   explicit BatchNormKernel(const KernelBuildContext& ctx) {
@@ -90,11 +106,14 @@ class BatchNormKernel : public Kernel {
     const ir::Node& n = ctx.node;
     epsilon_ = n.attrFloat("epsilon", 1e-5f);
     spatial_ = ctx.opset >= 9 || n.attrInt("spatial", 1) != 0;
-    if (n.attrInt("training_mode", 0) != 0) ctx.unsupported("training-mode BatchNormalization is not supported");
+    training_ = ctx.opset >= 14 && n.attrInt("training_mode", 0) != 0;
+    momentum_ = n.attrFloat("momentum", 0.9f);
     // Outputs beyond Y exist only in training mode (every output present must be produced).
-    for (size_t i = 1; i < n.numOutputs(); ++i)
+    for (size_t i = training_ ? 3 : 1; i < n.numOutputs(); ++i)
       if (n.output(i))
-        ctx.unsupported("BatchNormalization's training outputs (running mean/var, saved statistics) are not supported");
+        ctx.unsupported(training_ ? "BatchNormalization has more than 3 outputs"
+                                  : "BatchNormalization's training outputs before opset 14 (saved statistics) are "
+                                    "not supported");
     if (ctx.numInputs() < 5) ctx.invalid("needs 5 inputs (X, scale, B, mean, var)");
   }
 
@@ -112,6 +131,7 @@ class BatchNormKernel : public Kernel {
       if (static_cast<int64_t>(v->size()) != perBatch)
         throwRunError(io, "scale, B, mean and var must have " + std::to_string(perBatch) + " values for input " +
                               shapeString(x.dims) + ", one has " + std::to_string(v->size()));
+    if (training_) trainingStatistics(io, x, mean, var);
     std::vector<double> a(static_cast<size_t>(perBatch));
     for (size_t i = 0; i < a.size(); ++i) a[i] = scale[i] / std::sqrt(var[i] + static_cast<double>(epsilon_));
     RtTensor& y = io.allocOutputInPlace(0, 0, x.dtype, x.dims);
@@ -141,8 +161,55 @@ class BatchNormKernel : public Kernel {
   }
 
  private:
+  // Replaces mean/var by the batch's statistics and writes the running ones (outputs 1, 2) in the
+  // type of the mean/var inputs.
+  void trainingStatistics(KernelIo& io, const RtTensor& x, std::vector<double>& mean, std::vector<double>& var) const {
+    const int64_t batch = x.dims[0], c = x.dims[1];
+    const int64_t inner = batch * c != 0 ? x.numel() / (batch * c) : 0;
+    const int64_t count = batch * inner;
+    if (count == 0) throwRunError(io, "training mode needs a non-empty batch, input is " + shapeString(x.dims));
+    std::vector<double> bm(static_cast<size_t>(c)), bv(static_cast<size_t>(c));
+    withFloatTypesRead(x, [&](const auto* xp) {
+      for (int64_t ch = 0; ch < c; ++ch) {
+        double s = 0, s2 = 0;
+        for (int64_t b = 0; b < batch; ++b) {
+          const auto* p = xp + (b * c + ch) * inner;
+          for (int64_t i = 0; i < inner; ++i) s += static_cast<double>(p[i]);
+        }
+        const double m = s / static_cast<double>(count);
+        for (int64_t b = 0; b < batch; ++b) {
+          const auto* p = xp + (b * c + ch) * inner;
+          for (int64_t i = 0; i < inner; ++i) {
+            const double d = static_cast<double>(p[i]) - m;
+            s2 += d * d;
+          }
+        }
+        bm[static_cast<size_t>(ch)] = m;
+        bv[static_cast<size_t>(ch)] = s2 / static_cast<double>(count);
+      }
+    });
+    const double mo = momentum_;
+    for (size_t out : {size_t{1}, size_t{2}}) {
+      if (out >= io.numOutputs() || !io.hasOutput(out)) continue;
+      const std::vector<double>& running = out == 1 ? mean : var;
+      const std::vector<double>& batchStat = out == 1 ? bm : bv;
+      const RtTensor* like = io.input(out == 1 ? 3 : 4);
+      RtTensor& r = io.allocOutput(out, like->dtype, like->dims);
+      for (size_t i = 0; i < running.size(); ++i) {
+        const double v = running[i] * mo + batchStat[i] * (1 - mo);
+        if (r.dtype == ir::DataType::kDouble) r.as<double>()[i] = v;
+        else if (r.dtype == ir::DataType::kFloat16) r.as<uint16_t>()[i] = floatToHalf(static_cast<float>(v));
+        else r.as<float>()[i] = static_cast<float>(v);
+      }
+    }
+    mean = std::move(bm);
+    var = std::move(bv);
+  }
+
   float epsilon_ = 1e-5f;
+  float momentum_ = 0.9f;
   bool spatial_ = true;
+  bool training_ = false;
 };
 
 // Mean and 1/sqrt(var + eps) of n contiguous values (two passes, double accumulators).

@@ -29,6 +29,16 @@ int64_t readScalarAsInt(const KernelIo& io, const RtTensor& t, const char* what)
 // axis in [-rank, rank) → [0, rank), or a run error.
 int64_t normalizeAxis(const KernelIo& io, int64_t axis, int64_t rank, const char* what);
 
+// A tensor's storage as bytes (data-movement kernels never interpret elements).
+inline uint8_t* bytesOf(RtTensor& t) { return static_cast<uint8_t*>(t.data); }
+inline const uint8_t* bytesOf(const RtTensor& t) { return static_cast<const uint8_t*>(t.data); }
+// d[from] · … · d[to - 1] (dims already validated: no overflow check).
+inline int64_t product(const Shape& d, size_t from, size_t to) {
+  int64_t n = 1;
+  for (size_t i = from; i < to; ++i) n *= d[i];
+  return n;
+}
+
 // Row-major element strides.
 std::vector<int64_t> contiguousStrides(const Shape& dims);
 // Element count, or a run error when a dim is negative or the product overflows.

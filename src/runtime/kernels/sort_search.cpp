@@ -17,12 +17,6 @@ namespace {
 
 using namespace shape_detail;
 
-int64_t product(const Shape& d, size_t from, size_t to) {
-  int64_t n = 1;
-  for (size_t i = from; i < to; ++i) n *= d[i];
-  return n;
-}
-
 template <typename C>
 bool lessNanFirst(C a, C b) {
   if constexpr (std::is_floating_point_v<C>) {

@@ -71,19 +71,8 @@ bytes=$(( $(stat -c %s "$model") + $(stat -c %s "$model.data") ))
 largest=$(( 15360 * 15360 * 4 ))
 warm() { cat "$model" "$model.data" >/dev/null; }
 
-# cp + sync, twice; the faster run is the reference (the stricter ratio).
-cp_best=
-for i in 1 2; do
-  warm
-  sync
-  t0=$(date +%s.%N)
-  cp "$model" "$dir/copy.onnx" && cp "$model.data" "$dir/copy.onnx.data" && sync "$dir/copy.onnx" "$dir/copy.onnx.data"
-  t1=$(date +%s.%N)
-  rm -f "$dir/copy.onnx" "$dir/copy.onnx.data"
-  secs=$(echo "$t1 - $t0" | bc -l)
-  echo "cp + sync run $i: $secs s"
-  if [[ -z $cp_best ]] || (( $(echo "$secs < $cp_best" | bc -l) )); then cp_best=$secs; fi
-done
+source scripts/lib/cp_timing.sh
+cp_best=$(cp_sync_seconds "$dir" "$model" "$model.data")
 
 # name | command...: runs it warm under /usr/bin/time -v, appends "name secs rss_kb exit".
 rows=$dir/rows.txt

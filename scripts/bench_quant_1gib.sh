@@ -3,8 +3,12 @@
 # against `cp` + `sync` of the same files (NOTES: a write with fsync costs ~2x a plain cp), both
 # right after a warm read of the model, and effdl's peak RSS against the model's size. The model (4 MatMuls of 8192x8192 fp32 weights,
 # external data) is written once to /tmp/effdl-1gib. Run by hand: writes ~1.3 GiB.
+# Usage: scripts/bench_quant_1gib.sh [--effdl PATH]   (default build-cc/effdl, or $EFFDL)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+effdl=${EFFDL:-build-cc/effdl}
+if [[ ${1:-} == --effdl ]]; then effdl=${2:?--effdl needs a path}; fi
+[[ -x $effdl ]] || { echo "no $effdl: build first (or pass --effdl)"; exit 1; }
 dir=/tmp/effdl-1gib
 mkdir -p "$dir"
 if [[ ! -f $dir/mlp_1gib.onnx ]]; then
@@ -31,21 +35,11 @@ PY
 fi
 bytes=$(( $(stat -c %s "$dir/mlp_1gib.onnx") + $(stat -c %s "$dir/mlp_1gib.onnx.data") ))
 warm() { cat "$dir/mlp_1gib.onnx" "$dir/mlp_1gib.onnx.data" >/dev/null; }
-# cp + sync twice, each after a warm read like effdl's run; the faster is the reference.
-cp_secs=
-for i in 1 2; do
-  warm
-  sync
-  t0=$(date +%s.%N)
-  cp "$dir/mlp_1gib.onnx.data" "$dir/copy.data" && sync "$dir/copy.data"
-  t1=$(date +%s.%N)
-  rm -f "$dir/copy.data"
-  s=$(echo "$t1 - $t0" | bc -l)
-  if [[ -z $cp_secs ]] || (( $(echo "$s < $cp_secs" | bc -l) )); then cp_secs=$s; fi
-done
+source scripts/lib/cp_timing.sh
+cp_secs=$(cp_sync_seconds "$dir" "$dir/mlp_1gib.onnx" "$dir/mlp_1gib.onnx.data" 2>/dev/null)
 warm
 sync
-/usr/bin/time -f "%e %M" -o "$dir/time.txt" build-cc/effdl -q optimize "$dir/mlp_1gib.onnx" -o "$dir/q.onnx" --force \
+/usr/bin/time -f "%e %M" -o "$dir/time.txt" "$effdl" -q optimize "$dir/mlp_1gib.onnx" -o "$dir/q.onnx" --force \
   --quantize weight-only --threads 1 --bench-iters 0 --fidelity-samples 0 >/dev/null
 read -r secs rss_kb <"$dir/time.txt"
 /usr/bin/python3 -c "

@@ -28,6 +28,10 @@ struct LoadOptions {
   std::optional<int64_t> defaultDimValue;
   bool runChecker = true;
   bool inferShapes = true;
+  // Parse the protobuf from the file's map (in chunks whose pages are dropped once parsed) rather
+  // than through read() into a block buffer: optimize's load-back of a 256 MiB inline output took
+  // about half the time.
+  bool parseFromMap = false;
   // External data may resolve (through symlinks) inside this folder too (--allow-data-root).
   std::optional<std::filesystem::path> allowDataRoot;
   // Largest tensor effdl materialises itself (typed-field conversion, densified sparse data).

@@ -1,7 +1,10 @@
 // Parameter statistics: counts, bytes, consumers, sparsity and external bytes on hand-made models.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <vector>
 
 #include "analysis/parameters.h"
@@ -190,6 +193,36 @@ TEST(AnalysisParameters, SparseFloat16AndExternalTensors) {
       EXPECT_EQ(w.dims, std::vector<int64_t>{10});
       EXPECT_EQ(w.params, 2);
     }
+}
+
+// The zero count runs in vector clones (AVX2/AVX-512 in GCC builds): every length across the
+// vector widths, with -0, NaN, infinities and denormals, against a count element by element.
+TEST(AnalysisParameters, ZeroCountMatchesAScalarCountAtEveryLength) {
+  const float special[] = {0.0f, -0.0f, 1.0f, std::numeric_limits<float>::quiet_NaN(),
+                           std::numeric_limits<float>::infinity(), std::numeric_limits<float>::min() / 2, 0.0f};
+  for (int n = 1; n <= 70; ++n) {
+    auto m = parse(R"(
+      <ir_version: 8, opset_import: ["" : 17]>
+      g (float[2] x) => (float[2] y) { y = Relu(x) })");
+    std::vector<float> f(static_cast<size_t>(n));
+    std::vector<double> d(f.size());
+    std::vector<uint16_t> h(f.size());  // bfloat16: the upper half of the float
+    int64_t expected = 0;
+    for (size_t i = 0; i < f.size(); ++i) {
+      f[i] = special[(i * 5 + static_cast<size_t>(n)) % 7];
+      d[i] = static_cast<double>(f[i]);
+      uint32_t bits;
+      std::memcpy(&bits, &f[i], 4);
+      h[i] = static_cast<uint16_t>(bits >> 16);
+      if (f[i] == 0.0f) ++expected;
+    }
+    m->graph->addInitializer("f", ir::Tensor::fromVector(ir::DataType::kFloat, {n}, f));
+    m->graph->addInitializer("d", ir::Tensor::fromVector(ir::DataType::kDouble, {n}, d));
+    m->graph->addInitializer("h", ir::Tensor::fromVector(ir::DataType::kBfloat16, {n}, h));
+    ParameterStats s = computeParameterStats(*m);
+    EXPECT_EQ(s.floatElements, 3 * n);
+    EXPECT_EQ(s.floatZeros, 3 * expected) << "length " << n;
+  }
 }
 
 TEST(AnalysisParameters, ConstantTensorAttribute) {

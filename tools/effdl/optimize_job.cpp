@@ -66,7 +66,9 @@ report::OptimizeReport optimizeModel(const OptimizeJob& job, const fs::path& inp
   // "After" is measured on the written file, as any consumer will load it.
   std::unique_ptr<ir::Model> written;
   try {
-    written = ir::loadModel(output, countOptions);
+    ir::LoadOptions backOptions = countOptions;
+    backOptions.parseFromMap = true;  // no read copy or block buffer: see LoadOptions
+    written = ir::loadModel(output, backOptions);
   } catch (const Error& e) {
     std::error_code ec;
     fs::remove(output, ec);

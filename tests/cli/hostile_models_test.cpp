@@ -433,6 +433,19 @@ TEST_F(HostileModels, GemmOfAConstantScalarWhoseOutputTypeClashes) {
   expectFailure(write(m), kInvalid, "node 'gemm' (Gemm): input 's' has rank 0; Gemm takes matrices");
 }
 
+TEST_F(HostileModels, InputThatFailsWhenRunAndWhoseFoldedFormDoesNotLoad) {
+  // Found by fuzz_model (an expanded LayerNormalization with mutated constants): once folded, a
+  // Concat's inputs disagree in rank and the optimized model does not load; the input fails at
+  // run time too, so it is the model's fault (exit 2), not effdl's (70).
+  const std::filesystem::path model =
+      std::filesystem::path(EFFDL_SOURCE_DIR) / "tests/fuzz/regressions/model/concat-of-folded-scalar-input-fails-at-run";
+  auto r = runEffdl("optimize '" + model.string() + "' -o '" + out().string() + "'");
+  EXPECT_EQ(r.exitCode, kInvalid) << r.err;
+  EXPECT_NE(r.err.find("the model fails when run"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "not one line: " << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out()));
+}
+
 TEST_F(HostileModels, GraphInputDeclaredTwice) {
   // Found by fuzz_model: two graph inputs named '1' (a ConvTranspose weight [3,4,3,3] and a bias
   // [4]); libonnx's inference read the second's type for the weight and crashed.

@@ -4,6 +4,7 @@
 #include "core/progress.h"
 #include "ir/onnx_import.h"
 #include "report/model_summary.h"
+#include "runtime/run_failure.h"
 
 namespace fs = std::filesystem;
 
@@ -72,6 +73,11 @@ report::OptimizeReport optimizeModel(const OptimizeJob& job, const fs::path& inp
   } catch (const Error& e) {
     std::error_code ec;
     fs::remove(output, ec);
+    // Folding can expose what the input hid behind computed values; an input that fails when run
+    // is the model's fault (exit 2), anything else effdl's.
+    if (auto why = runtime::invalidWhenRun(*ir::loadModel(input, countOptions)))
+      throwInvalid(input.string() + ": the model fails when run (" + *why + "); its optimized form does not load: " +
+                   e.what());
     throwInternal(std::string("the optimized model does not load back (removed it; rerun with --verify to find "
                               "the pass): ") + e.what());
   }

@@ -37,13 +37,21 @@ bytes=$(( $(stat -c %s "$dir/mlp_1gib.onnx") + $(stat -c %s "$dir/mlp_1gib.onnx.
 warm() { cat "$dir/mlp_1gib.onnx" "$dir/mlp_1gib.onnx.data" >/dev/null; }
 source scripts/lib/cp_timing.sh
 cp_secs=$(cp_sync_seconds "$dir" "$dir/mlp_1gib.onnx" "$dir/mlp_1gib.onnx.data" 2>/dev/null)
-warm
-sync
-/usr/bin/time -f "%e %M" -o "$dir/time.txt" "$effdl" -q optimize "$dir/mlp_1gib.onnx" -o "$dir/q.onnx" --force \
-  --quantize weight-only --threads 1 --bench-iters 0 --fidelity-samples 0 >/dev/null
-read -r secs rss_kb <"$dir/time.txt"
+# effdl likewise twice, each right after a warm read and a sync: the faster run against the faster
+# cp (this VM's I/O has outliers of 1.5-2x either way), the larger peak RSS.
+secs= rss_kb=0
+for i in 1 2; do
+  warm
+  sync
+  /usr/bin/time -f "%e %M" -o "$dir/time.txt" "$effdl" -q optimize "$dir/mlp_1gib.onnx" -o "$dir/q.onnx" --force \
+    --quantize weight-only --threads 1 --bench-iters 0 --fidelity-samples 0 >/dev/null
+  read -r s k <"$dir/time.txt"
+  echo "effdl weight-only run $i: $s s" >&2
+  if [[ -z $secs ]] || (( $(echo "$s < $secs" | bc -l) )); then secs=$s; fi
+  (( k > rss_kb )) && rss_kb=$k
+done
 /usr/bin/python3 -c "
 b=$bytes; cp=$cp_secs; t=$secs; rss=$rss_kb*1024
 print(f'model {b/2**30:.2f} GiB -> {__import__(\"os\").path.getsize(\"$dir/q.onnx\")/2**30:.3f} GiB')
-print(f'cp+sync (faster of 2) {cp:.2f} s, effdl weight-only {t:.2f} s: {t/cp:.2f}x (target <= 2x)')
+print(f'cp+sync (faster of 2) {cp:.2f} s, effdl weight-only (faster of 2) {t:.2f} s: {t/cp:.2f}x (target <= 2x)')
 print(f'peak RSS {rss/2**30:.2f} GiB: {rss/b:.2f}x the model (target <= 1.5x)')"

@@ -446,6 +446,28 @@ TEST_F(HostileModels, InputThatFailsWhenRunAndWhoseFoldedFormDoesNotLoad) {
   EXPECT_FALSE(std::filesystem::exists(out()));
 }
 
+TEST_F(HostileModels, SparseGraphInputIntoAConv) {
+  // Found by fuzz_model: ConvTranspose's W declared as a sparse tensor input; libonnx's inference
+  // read it as a dense tensor type and crashed.
+  auto m = addModel();
+  auto* g = m.mutable_graph();
+  g->clear_initializer();
+  auto* w = g->add_input();
+  w->set_name("w");
+  auto* st = w->mutable_type()->mutable_sparse_tensor_type();
+  st->set_elem_type(onnx::TensorProto::FLOAT);
+  for (int64_t d : {1, 1, 3}) st->mutable_shape()->add_dim()->set_dim_value(d);
+  auto* n = g->mutable_node(0);
+  n->set_op_type("ConvTranspose");
+  n->set_name("deconv");
+  for (auto* v : {g->mutable_input(0), g->mutable_output(0)}) {
+    auto* s = v->mutable_type()->mutable_tensor_type()->mutable_shape();
+    s->clear_dim();
+    for (int64_t d : {1, 1, 4}) s->add_dim()->set_dim_value(d);
+  }
+  expectFailure(write(m), kInvalid, "node 'deconv' (ConvTranspose): input 'w' is declared as a sparse tensor, which ConvTranspose does not take");
+}
+
 TEST_F(HostileModels, GraphInputDeclaredTwice) {
   // Found by fuzz_model: two graph inputs named '1' (a ConvTranspose weight [3,4,3,3] and a bias
   // [4]); libonnx's inference read the second's type for the weight and crashed.

@@ -41,6 +41,18 @@ TEST_F(CliPrune, RerunsAreByteIdenticalWithCalibration) {
   EXPECT_EQ(readFile(dir / "a.onnx"), readFile(dir / "b.onnx"));
 }
 
+TEST_F(CliPrune, YesNoSwitchBeforeTheModelTakesNoValueFromIt) {
+  // `--prune-reconstruct MODEL` used to read MODEL as the switch's value (a usage error).
+  auto r = runEffdl("optimize --prune-reconstruct '" + model + "' -o '" + (dir / "s.onnx").string() +
+                    "' --prune 0.5 --calib random:4 --no-measure --json");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("reconstruct=true"), std::string::npos) << r.out;
+  r = runEffdl("optimize '" + model + "' --prune-reconstruct false -o '" + (dir / "t.onnx").string() +
+               "' --prune 0.5 --no-measure --json");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("reconstruct=false"), std::string::npos) << r.out;
+}
+
 TEST_F(CliPrune, BadValuesAreUsageErrors) {
   auto r = optimize("x.onnx", "--prune 0.5 --prune-mode 5:4");
   EXPECT_EQ(r.exitCode, 1) << r.err;  // the usage code

@@ -1,11 +1,13 @@
 // effdl's entry point: parses the command line, runs one subcommand, and turns every error into
 // one line on stderr (and a JSON error object with --json) and the documented exit code.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
 #include "commands.h"
+#include "pass_flags.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -71,7 +73,11 @@ int main(int argc, char** argv) {
   effdl::cli::registerRun(app);
   effdl::cli::registerBench(app);
   try {
-    app.parse(argc, argv);
+    app.name(argv[0]);  // what parse(argc, argv) would take for usage lines
+    std::vector<std::string> args(argv + 1, argv + argc);
+    effdl::cli::normalizePassSwitches(args);
+    std::reverse(args.begin(), args.end());  // CLI11 takes them last first
+    app.parse(args);
     return 0;
   } catch (const CLI::Success& e) {
     // --help (of the app or a subcommand) and --version.

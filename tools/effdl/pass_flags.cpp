@@ -1,9 +1,32 @@
 #include "pass_flags.h"
 
+#include <set>
+
 #include "core/error.h"
 #include "passes/registry.h"
 
 namespace effdl::cli {
+namespace {
+
+std::string optionFlagName(const passes::PassInfo& info, const passes::OptionSpec& o) {
+  return (info.cliOptionPrefix.empty() ? info.cliFlag : info.cliOptionPrefix) + "-" + o.name;
+}
+
+// The values a yes/no pass option takes (passes/pipeline.cpp).
+bool isYesNoWord(const std::string& w) { return w == "true" || w == "false"; }
+
+}  // namespace
+
+void normalizePassSwitches(std::vector<std::string>& args) {
+  std::set<std::string> switches;
+  for (const passes::PassInfo& info : passes::passRegistry())
+    if (!info.cliFlag.empty())
+      for (const auto& o : info.options)
+        if (o.type == passes::OptionType::kBool && o.name != info.primaryOption)
+          switches.insert("--" + optionFlagName(info, o));
+  for (size_t i = 0; i < args.size(); ++i)
+    if (switches.count(args[i]) && (i + 1 == args.size() || !isYesNoWord(args[i + 1]))) args[i] += "=true";
+}
 
 void PassFlags::add(CLI::App& cmd) {
   for (const passes::PassInfo& info : passes::passRegistry()) {
@@ -23,7 +46,7 @@ void PassFlags::add(CLI::App& cmd) {
     f.opt = cmd.add_option("--" + info.cliFlag, f.value, help)->group("Passes (run in a fixed order)");
     for (const auto& o : info.options) {
       if (&o == primary) continue;
-      std::string name = (info.cliOptionPrefix.empty() ? info.cliFlag : info.cliOptionPrefix) + "-" + o.name;
+      std::string name = optionFlagName(info, o);
       Flag& g = flags_[name];
       g = {info.name, o.name, false, "", nullptr};
       std::string h = o.help;

@@ -8,10 +8,16 @@
 #include <CLI/CLI.hpp>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "passes/pipeline.h"
 
 namespace effdl::cli {
+
+// A yes/no pass option given as a bare switch takes no value from the next argument unless that
+// argument is `true` or `false`: `--prune-reconstruct model.onnx` must not read model.onnx as the value.
+// Rewrites such a switch to `--NAME=true` in `args` (the arguments after the program name).
+void normalizePassSwitches(std::vector<std::string>& args);
 
 class PassFlags {
  public:

@@ -116,8 +116,17 @@ struct Importer {
       Value* v = resolve(g, out.name());
       if (!v) throwInvalid(display + ": graph output '" + out.name() + "' is not produced by anything");
       ValueType t = typeFromProto(out.type());
-      // Keep the file's declared output type; fill in what shape inference found.
-      if (t.kind != ValueType::Kind::kUnknown) v->setType(t);
+      if (v->isGraphInput()) {
+        // One value, one type: an output that is also an input keeps the input's (its output
+        // declaration of another kind was written back over the input's; found by fuzz_model).
+        const ValueType& in = v->type();
+        if (t.kind != ValueType::Kind::kUnknown && in.kind != ValueType::Kind::kUnknown &&
+            (t.kind != in.kind || t.elemType != in.elemType))
+          throwInvalid(display + ": graph output '" + out.name() +
+                       "' is the graph input of that name, declared with another type");
+      } else if (t.kind != ValueType::Kind::kUnknown) {
+        v->setType(t);  // keep the file's declared output type; shape inference filled in the rest
+      }
       v->setDocString(out.doc_string());
       g.addOutput(v);
     }

@@ -468,6 +468,18 @@ TEST_F(HostileModels, SparseGraphInputIntoAConv) {
   expectFailure(write(m), kInvalid, "node 'deconv' (ConvTranspose): input 'w' is declared as a sparse tensor, which ConvTranspose does not take");
 }
 
+TEST_F(HostileModels, GraphOutputThatIsTheInputWithAnotherType) {
+  // Found by fuzz_model: input '0' is also a graph output declared as a sparse tensor; effdl wrote
+  // that type back over the input's, and the saved model did not load.
+  auto m = addModel();
+  m.mutable_graph()->mutable_node(0)->set_input(0, "w");  // y = w + w: nothing reads x
+  auto* o = m.mutable_graph()->add_output();
+  o->set_name("x");
+  o->mutable_type()->mutable_sparse_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+  o->mutable_type()->mutable_sparse_tensor_type()->mutable_shape()->add_dim()->set_dim_value(4);
+  expectFailure(write(m), kInvalid, "graph output 'x' is the graph input of that name, declared with another type");
+}
+
 TEST_F(HostileModels, GraphInputDeclaredTwice) {
   // Found by fuzz_model: two graph inputs named '1' (a ConvTranspose weight [3,4,3,3] and a bias
   // [4]); libonnx's inference read the second's type for the weight and crashed.

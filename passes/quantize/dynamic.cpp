@@ -8,6 +8,7 @@
 // is slow or missing in common runtimes) and the notes say so. x is quantized once for all the
 // MatMuls that read it (Q/K/V projections). With --quantize-latency-guard, MatMul/Gemm layers whose
 // int8 form is not faster in effdl's runtime stay float (latency_guard.h).
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -46,7 +47,10 @@ std::set<const ir::Node*> latencyGuard(ir::Model& model, const std::vector<ir::N
   std::vector<std::string> taps;
   for (const ir::Node* n : layers) {
     gl.push_back({n->name().empty() ? n->output(0)->name() : n->name(), n, nullptr});
-    taps.push_back(n->input(0)->name());
+    // Every computed input: a Gemm's C may be computed too (beta 1).
+    for (const ir::Value* v : n->inputs())
+      if (v && !v->isConstant() && std::find(taps.begin(), taps.end(), v->name()) == taps.end())
+        taps.push_back(v->name());
   }
   std::map<std::string, std::vector<int64_t>> shapes;
   if (o.guardDecisions.empty() && !taps.empty()) {

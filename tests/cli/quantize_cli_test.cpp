@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "ir/onnx_export.h"
 #include "json_schema.h"
 #include "test_util.h"
 
@@ -72,6 +73,26 @@ TEST(CliQuantize, ExcludeOpTypesTakesACommaSeparatedList) {
 
 // The latency guard's report lists the layers it kept float (a 99% margin: int8 would have to be
 // 100x faster, so every layer is reverted), and its JSON report replays to the same bytes.
+TEST(CliQuantize, DynamicLatencyGuardOnAGemmWithAComputedBias) {
+  // The guard times each layer in a one-layer model fed with the shapes of one run: a Gemm's C
+  // computed from the input (beta 1) needs its shape too (it threw an internal error).
+  TempDir dir;
+  auto m = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[2,8] x) => (float[2,4] y) <float[8,4] w = {)" + [] {
+    std::string v;
+    for (int i = 0; i < 32; ++i) v += (i ? ", " : "") + std::to_string((i % 7) * 0.1 - 0.3);
+    return v;
+  }() + R"(}, int64[1] zero = {0}, int64[1] four = {4}, int64[1] one = {1}> {
+      c = Slice(x, zero, four, one)
+      y = Gemm(x, w, c)
+    })");
+  ir::saveModel(*m, dir / "m.onnx");
+  auto r = runEffdl("optimize '" + (dir / "m.onnx").string() + "' -o '" + (dir / "q.onnx").string() +
+                    "' --quantize dynamic --quantize-latency-guard --threads 1 --bench-iters 0 --fidelity-samples 0");
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+}
+
 TEST(CliQuantize, LatencyGuardReportListsRevertedLayersAndReplays) {
   TempDir dir;
   const std::string common = "optimize '" + kModel + "' --quantize static --calib random:4 --threads 1 "

@@ -224,10 +224,26 @@ void checkInputKinds(const onnx::GraphProto& g, const onnx::NodeProto& n, const 
   }
 }
 
+// libonnx 1.12 infers an Einsum without '->' by counting labels in an array of the 26 lower-case
+// letters: an upper-case label writes outside it (found by fuzz_text, ASan: a bad free).
+void checkEinsumEquation(const onnx::NodeProto& n, const std::string& display) {
+  if (n.op_type() != "Einsum" || !(n.domain().empty() || n.domain() == "ai.onnx")) return;
+  for (const auto& a : n.attribute()) {
+    if (a.name() != "equation") continue;
+    const std::string& eq = a.s();
+    if (eq.find("->") != std::string::npos) return;
+    for (char c : eq)
+      if (c >= 'A' && c <= 'Z')
+        throwUnsupported(display + ": node '" + n.name() + "' (Einsum): equation '" + eq +
+                         "' has upper-case labels and no '->' output; effdl needs the output spelled out there");
+  }
+}
+
 void verifyNodeSchemas(const onnx::GraphProto& g, const std::map<std::string, int64_t>& opsets,
                        const std::string& display) {
   for (const auto& n : g.node()) {
     checkWindowAttributes(n, display);
+    checkEinsumEquation(n, display);
     checkRanks(n, display, [&](const std::string& name) { return declaredRank(g, name); });
     for (const auto& a : n.attribute()) {
       if (a.has_g()) verifyNodeSchemas(a.g(), opsets, display);

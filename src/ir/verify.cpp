@@ -57,6 +57,18 @@ void verifyModel(const Model& model, bool strict) {
   }
 }
 
+namespace {
+// libonnx's message when an inferred type clashes with a declared one: the declaration's fault.
+// Other failures are left to the reload (a pass's bug, or what the loader reports).
+void blameDeclaredTypes(const std::string& what) {
+  if (what.find("existing shape differ") == std::string::npos &&
+      what.find("differs from existing elem type") == std::string::npos)
+    return;
+  throwInvalid("the model's declared shapes or types contradict each other once the graph is simplified (" + what +
+               "): a declared graph output or value_info type is wrong");
+}
+}  // namespace
+
 void checkDeclaredShapes(const Model& model) {
   onnx::ModelProto proto;
   modelToProto(model, &proto, TensorPayload::kOmitLarge);
@@ -75,7 +87,8 @@ void checkDeclaredShapes(const Model& model) {
   try {
     onnx::ShapeInferenceOptions opts(/*check_type=*/false, /*error_mode=*/0, /*data_prop=*/false);
     onnx::shape_inference::InferShapes(proto, onnx::OpSchemaRegistry::Instance(), opts);
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
+    blameDeclaredTypes(firstLine(e.what()));  // a declared element type clashes already
     return;
   }
   auto check = [&](const onnx::ValueInfoProto& v, const char* what) {
@@ -96,12 +109,7 @@ void checkDeclaredShapes(const Model& model) {
                                      /*data_prop=*/dataPropagationSafe(asSaved.graph()));
     onnx::shape_inference::InferShapes(asSaved, onnx::OpSchemaRegistry::Instance(), opts);
   } catch (const std::exception& e) {
-    // Only a clash with a declared shape is the declaration's fault; other failures are left to
-    // the reload (a pass's bug, or what the loader reports).
-    const std::string what = firstLine(e.what());
-    if (what.find("existing shape differ") == std::string::npos) return;
-    throwInvalid("the model's declared shapes contradict each other once the graph is simplified (" + what +
-                 "): a declared graph output or value_info shape is wrong");
+    blameDeclaredTypes(firstLine(e.what()));
   }
 }
 

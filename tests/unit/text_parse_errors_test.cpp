@@ -20,6 +20,18 @@ g (float[2] x) => (float[2] y) {
   EXPECT_EQ(message.find("Error context"), std::string::npos) << message;
 }
 
+TEST(TextParseErrors, EinsumWithUpperCaseLabelsAndNoOutputIsRefusedBeforeInference) {
+  // Found by fuzz_text: libonnx 1.12 counts implicit-output labels in a 26-letter array; 'H'
+  // wrote outside it (ASan: a bad free). With '->' the same labels load.
+  expectError([] { parse(R"(
+    <ir_version: 7, opset_import: ["" : 12]>
+    g (double[5] x, double[5] y) => (double z) { z = Einsum <equation = "H,i"> (x, y) })"); },
+              ErrorKind::kUnsupported, "equation 'H,i' has upper-case labels and no '->' output");
+  EXPECT_NO_THROW(parse(R"(
+    <ir_version: 7, opset_import: ["" : 12]>
+    g (double[5] x, double[5] y) => (double z) { z = Einsum <equation = "H,H->"> (x, y) })"));
+}
+
 TEST(TextParseErrors, BadNumbersAreParseErrors) {
   // Found by fuzz_text: libonnx's parser let std::stof's exceptions escape.
   for (const char* value : {"/.0", "1e999999"}) {

@@ -121,6 +121,17 @@ void checkRanks(const onnx::NodeProto& n, const std::string& display,
         throwInvalid(display + ": node '" + n.name() + "' (Gemm): input '" + n.input(i) + "' has rank " +
                      std::to_string(r) + "; Gemm takes matrices");
     }
+  // LayerNormalization's inference adds the rank to a negative axis and indexes the mean's dims
+  // from there: an axis below -rank reads before them (found by fuzz_text).
+  if (n.op_type() == "LayerNormalization") {
+    const int r = n.input_size() > 0 ? rankOf(n.input(0)) : -1;
+    for (const auto& a : n.attribute())
+      if (a.name() == "axis" && r >= 0 && (a.i() < -r || a.i() >= r))
+        throwInvalid(display + ": node '" + n.name() + "' (LayerNormalization): axis " + std::to_string(a.i()) +
+                     " is outside [-" + std::to_string(r) + ", " + std::to_string(r - 1) + "] for input '" +
+                     n.input(0) + "' of rank " + std::to_string(r));
+    return;
+  }
   static const std::map<std::string, int> weightInput = {
       {"Conv", 1}, {"ConvInteger", 1}, {"ConvTranspose", 1}, {"QLinearConv", 3}};
   auto op = weightInput.find(n.op_type());

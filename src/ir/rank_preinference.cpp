@@ -108,7 +108,8 @@ void collect(const onnx::GraphProto& original, const onnx::GraphProto& inferred,
 }  // namespace
 
 bool inferenceTrustsRanks(const onnx::NodeProto& n) {
-  static const std::set<std::string> ops = {"Gemm", "Conv", "ConvInteger", "ConvTranspose", "QLinearConv"};
+  static const std::set<std::string> ops = {"Gemm",          "Conv",        "ConvInteger",
+                                            "ConvTranspose", "QLinearConv", "LayerNormalization"};
   return (n.domain().empty() || n.domain() == "ai.onnx") && ops.count(n.op_type()) > 0;
 }
 
@@ -140,7 +141,7 @@ ShapeTable preinferShapes(const onnx::ModelProto& proto, bool dataPropagation) {
 
 // libonnx 1.12's data propagation evaluates Slice on shape values itself and crashes on extreme
 // steps (INT64_MAX: segfault; INT64_MIN: a huge allocation). Use it only when every Slice's steps
-// are absent or small constants.
+// are absent or small constants, and no empty integer vector is constant.
 bool dataPropagationSafe(const onnx::GraphProto& g) {
   std::map<std::string, const onnx::TensorProto*> consts;
   for (const auto& t : g.initializer()) consts[t.name()] = &t;
@@ -148,7 +149,16 @@ bool dataPropagationSafe(const onnx::GraphProto& g) {
     if (n.op_type() == "Constant" && n.output_size() == 1)
       for (const auto& a : n.attribute())
         if (a.name() == "value" && a.has_t()) consts[n.output(0)] = &a.t();
+  // It also reads an empty int32/int64 vector as a scalar (a Concat of one with a shape fails
+  // "axis must be in [-rank, rank-1]"): cleanup folds a Slice past a shape's end into one.
+  for (const auto& [name, t] : consts)
+    if ((t->data_type() == onnx::TensorProto::INT64 || t->data_type() == onnx::TensorProto::INT32) &&
+        t->dims_size() == 1 && t->dims(0) == 0)
+      return false;
   for (const auto& n : g.node()) {
+    if (n.op_type() == "Constant")
+      for (const auto& a : n.attribute())
+        if (a.name() == "value_ints" && a.ints_size() == 0) return false;
     for (const auto& a : n.attribute()) {
       if (a.has_g() && !dataPropagationSafe(a.g())) return false;
       for (const auto& sg : a.graphs())

@@ -25,12 +25,14 @@ namespace effdl::ir {
 using ShapeTable = std::map<const onnx::GraphProto*, std::map<std::string, std::vector<int64_t>>>;
 ShapeTable preinferShapes(const onnx::ModelProto& proto, bool dataPropagation);
 
-// The ops whose libonnx inference trusts their input ranks (Gemm, the Conv family).
+// The ops whose libonnx inference trusts their input ranks (Gemm, the Conv family) or an axis
+// against them (LayerNormalization).
 bool inferenceTrustsRanks(const onnx::NodeProto& n);
 // Conv/pool ops with auto_pad SAME_UPPER or SAME_LOWER (inference loops over the input size).
 bool inferenceLoopsOverDims(const onnx::NodeProto& n);
 // libonnx 1.12's data propagation evaluates Slice on shape values itself and crashes on extreme
-// steps: true when every Slice's steps are absent or small constants.
+// steps, and takes an empty constant integer vector for a scalar: true when every Slice's steps
+// are absent or small constants and no such vector is constant.
 bool dataPropagationSafe(const onnx::GraphProto& g);
 
 }  // namespace effdl::ir

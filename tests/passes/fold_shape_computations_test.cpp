@@ -4,6 +4,7 @@
 
 #include <limits>
 
+#include "ir/verify.h"
 #include "passes/registry.h"
 #include "test_util.h"
 
@@ -459,6 +460,27 @@ TEST(FoldShapeComputations, FoldsInsideSubgraphsThroughCaptures) {
   EXPECT_NE(out.find("a = Reshape(x, c_1)"), std::string::npos) << out;
   // What was printed is a valid model again.
   EXPECT_EQ(print(*parse(out)), out);
+}
+
+TEST(FoldShapeComputations, ASliceBeforeTheShapesStartFoldsToAnEmptyVectorTheModelStillValid) {
+  // libonnx 1.12's data propagation reads an empty int64 initializer as a scalar and then refused
+  // the Concat ("axis must be in [-rank, rank-1]"); the written model must load all the same
+  // (found by fuzz_model: an expanded LayerNormalization with a mutated axis).
+  auto m = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[3,4] x, int64[2] tail) => (float[4,3] y)
+       <int64[1] zero = {0}, int64[1] end = {-100}>
+    {
+      s = Shape(x)
+      p = Slice(s, zero, end)
+      c = Concat <axis = 0> (p, tail)
+      y = Reshape(x, c)
+    })");
+  runPass(*m, "fold-shapes,eliminate-dead");
+  std::string out = print(*m);
+  EXPECT_NE(out.find("int64[0] p_1 = {}"), std::string::npos) << out;
+  EXPECT_NO_THROW(ir::verifyModel(*m, /*strict=*/true));
+  EXPECT_NO_THROW(ir::checkDeclaredShapes(*m));
 }
 
 }  // namespace

@@ -49,11 +49,11 @@ struct Conversion {
   ir::Value* temporary = nullptr;
 };
 
-void convert(ir::Graph& g, bool irAllowsInitializers, PassResult& r) {
+void convert(ir::Graph& g, PassResult& r) {
   for (ir::Node* n : g.nodes()) {
     for (auto& a : n->attributes()) {
-      if (a.g) convert(*a.g, irAllowsInitializers, r);
-      for (auto& sg : a.graphs) convert(*sg, irAllowsInitializers, r);
+      if (a.g) convert(*a.g, r);
+      for (auto& sg : a.graphs) convert(*sg, r);
     }
   }
   std::vector<Conversion> todo;
@@ -61,10 +61,6 @@ void convert(ir::Graph& g, bool irAllowsInitializers, PassResult& r) {
     if (n->opType() != "Constant" || !isDefaultDomain(n->domain())) continue;
     ir::Value* out = n->output(0);
     if (!out) continue;
-    if (!irAllowsInitializers) {
-      r.decline("IR version < 4: initializers must also be graph inputs");
-      continue;
-    }
     std::string why;
     std::optional<ir::Tensor> value = constantValue(*n, why);
     if (!value) {
@@ -103,7 +99,8 @@ void convert(ir::Graph& g, bool irAllowsInitializers, PassResult& r) {
 
 PassResult ConstantsToInitializers::run(ir::Model& model, PassContext&) {
   PassResult r;
-  convert(*model.graph, model.irVersion >= 4, r);
+  // Before IR 4 initializers were also graph inputs; the writer raises such a model to IR 4.
+  convert(*model.graph, r);
   r.changed = r.counter("constants converted") > 0;
   return r;
 }

@@ -155,8 +155,25 @@ void attributeToProto(const Attribute& a, onnx::AttributeProto* out, TensorSink&
   }
 }
 
+// Whether some graph holds an initializer that is not also one of its inputs (a constant).
+bool hasConstantInitializer(const Graph& g) {
+  for (const Value* v : g.initializers())
+    if (!v->isGraphInput()) return true;
+  for (const Node* n : g.nodes())
+    for (const auto& a : n->attributes()) {
+      if (a.g && hasConstantInitializer(*a.g)) return true;
+      for (const auto& sg : a.graphs)
+        if (hasConstantInitializer(*sg)) return true;
+    }
+  return false;
+}
+
 void modelFields(const Model& m, onnx::ModelProto* out) {
-  out->set_ir_version(m.irVersion);
+  // IR versions before 4 list every initializer among the graph's inputs. Passes add constants
+  // (folded values, quantization parameters) that are not inputs; IR 4 has the same meaning for
+  // everything else, so such a model is written as IR 4 (an IR-3 file lost its reload to this;
+  // found by fuzz_model).
+  out->set_ir_version(m.irVersion < 4 && m.graph && hasConstantInitializer(*m.graph) ? 4 : m.irVersion);
   for (const auto& o : m.opsets) {
     auto* op = out->add_opset_import();
     op->set_domain(o.domain);

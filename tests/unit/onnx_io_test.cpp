@@ -50,6 +50,27 @@ TEST(OnnxIo, SaveIsDeterministic) {
   EXPECT_EQ(readFile(dir / "a.onnx"), readFile(dir / "b.onnx"));
 }
 
+TEST(OnnxIo, AnIrVersion3ModelWithAConstantInitializerIsWrittenAsIrVersion4) {
+  // Before IR 4 every initializer is also a graph input; a folded value is not one. Written as
+  // IR 3 the model failed ONNX's checker when loaded back (found by fuzz_model).
+  auto m = parse(R"(
+    <ir_version: 3, opset_import: ["" : 8]>
+    g (float[2,3] x) => (float[2,3] y)
+    {
+      s = Shape(x)
+      y = Reshape(x, s)
+    })");
+  TempDir dir;
+  ir::saveModel(*m, dir / "unchanged.onnx");
+  EXPECT_EQ(ir::loadModel(dir / "unchanged.onnx")->irVersion, 3) << "nothing to change: kept";
+  runPass(*m, "fold-shapes");
+  ASSERT_FALSE(m->graph->initializers().empty());
+  ir::saveModel(*m, dir / "folded.onnx");
+  std::unique_ptr<ir::Model> back;
+  ASSERT_NO_THROW(back = ir::loadModel(dir / "folded.onnx"));
+  EXPECT_EQ(back->irVersion, 4);
+}
+
 TEST(OnnxIo, ExternalDataRoundTrip) {
   // Build a model whose single weight is 8 KiB so that it goes external.
   std::vector<float> vals(2048);

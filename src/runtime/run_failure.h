@@ -1,7 +1,7 @@
 // Whether a model fails when it runs: what tells an invalid input model from an optimizer bug when
 // the optimized model does not load back. Folding can make a failure visible to libonnx's shape
-// inference that the input hid behind computed values (a Concat of a vector and the scalar a
-// ConstantOfShape made; found by fuzz_model): the input then fails at every run too.
+// inference that the input hid behind computed values (a Concat's inputs of different ranks once
+// folded): the input then fails at every run too.
 #pragma once
 
 #include <optional>

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "runtime/random_inputs.h"
+#include "runtime/run_failure.h"
 #include "runtime/session.h"
 #include "test_util.h"
 
@@ -130,6 +131,22 @@ TEST(RandomInputs, DeterministicAndWithinGatherTable) {
   }
   o.seed = 8;
   EXPECT_FALSE(runtime::makeRandomInputs(*m, o)[1].second.sameContent(a[1].second));
+}
+
+TEST(RuntimeSession, InvalidWhenRunTellsAnInvalidModelFromOtherFailures) {
+  // libonnx's inference lets a Reshape of 2 elements to [3] pass; the kernel finds it invalid.
+  auto bad = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (float[2] x) => (float[3] y) <int64[1] s = {3}> { y = Reshape(x, s) })");
+  auto why = runtime::invalidWhenRun(*bad);
+  ASSERT_TRUE(why.has_value());
+  EXPECT_NE(why->find("cannot give shape [3] to an input of shape [2]"), std::string::npos) << *why;
+  // A model that runs, and one that fails for another reason (no kernel), are not "invalid".
+  EXPECT_FALSE(runtime::invalidWhenRun(*parse(kIdentity)).has_value());
+  auto unknown = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17, "com.example" : 1]>
+    g (float[2] x) => (float[2] y) { y = com.example.Mystery(x) })");
+  EXPECT_FALSE(runtime::invalidWhenRun(*unknown).has_value());
 }
 
 }  // namespace

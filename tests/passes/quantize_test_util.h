@@ -1,6 +1,8 @@
 // Helpers of the quantize pass tests (quantize_test.cpp and one test file per mode):
-// run a pipeline with calibration samples, count occurrences, and a Conv-Relu-Conv model.
+// run a pipeline with calibration samples, expect no change, count occurrences, a Conv-Relu-Conv model.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <optional>
 #include <string>
@@ -24,6 +26,15 @@ inline passes::PassResult runFirst(ir::Model& m, const std::string& spec, const 
   ctx.threads = 1;
   auto reports = passes::runPipeline(m, pipeline, ctx);
   return reports.front().result;
+}
+
+// Runs `spec` on the model of `text` and expects it to print as before, not marked changed.
+inline passes::PassResult runExpectingNoChange(const std::string& text, const std::string& spec) {
+  auto m = parse(text);
+  auto r = runFirst(*m, spec);
+  EXPECT_EQ(print(*m), canonical(text)) << spec;
+  EXPECT_FALSE(r.changed) << spec;
+  return r;
 }
 
 inline size_t countOf(const std::string& text, const std::string& what) {

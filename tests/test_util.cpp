@@ -25,6 +25,23 @@ std::string print(const ir::Model& m) { return ir::printModel(m); }
 
 std::string canonical(const std::string& expectedText) { return print(*parse(expectedText)); }
 
+std::string floatList(std::mt19937& rng, int64_t n, float lo, float hi) {
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::string s = "{";
+  for (int64_t i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(d(rng));
+  return s + "}";
+}
+
+ir::Tensor randomInput(std::vector<int64_t> dims, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.f, 1.f);
+  int64_t n = 1;
+  for (auto v : dims) n *= v;
+  std::vector<float> v(static_cast<size_t>(n));
+  for (auto& e : v) e = d(rng);
+  return ir::Tensor::fromVector(ir::DataType::kFloat, std::move(dims), v);
+}
+
 passes::PassResult runPass(ir::Model& m, const std::string& passSpec) {
   auto pipeline = passes::parsePipelineSpec(passSpec);
   passes::PassContext ctx;

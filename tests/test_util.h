@@ -5,7 +5,9 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "ir/graph.h"
@@ -50,6 +52,11 @@ struct CommandResult {
 CommandResult runEffdl(const std::string& args);
 // Runs any shell command.
 CommandResult runCommand(const std::string& command);
+
+// n uniform floats in [lo, hi) from rng, as an ONNX text list "{a, b, ...}" (weights in tests).
+std::string floatList(std::mt19937& rng, int64_t n, float lo, float hi);
+// A float32 tensor of `dims` with standard-normal values, the same for the same seed.
+ir::Tensor randomInput(std::vector<int64_t> dims, unsigned seed);
 
 std::filesystem::path sourceDir();
 void writeFile(const std::filesystem::path& p, const std::string& bytes);

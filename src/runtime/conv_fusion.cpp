@@ -7,10 +7,13 @@
 #include <optional>
 #include <unordered_map>
 
+#include "runtime/fusion_util.h"
 #include "runtime/kernels/conv.h"
 
 namespace effdl::runtime {
 namespace {
+
+using fusion::soleReader;
 
 struct Match {
   const ir::Node* conv = nullptr;
@@ -84,23 +87,9 @@ class Matcher {
   }
 
  private:
-  int64_t opset(const ir::Node& n) const {
-    auto v = model_.opsetFor(n.domain());
-    return v ? *v : 1;
-  }
-  bool isOp(const ir::Node* n, const char* op) const {
-    return n && (n->domain().empty() || n->domain() == "ai.onnx") && n->opType() == op && !taken_.count(n);
-  }
-  const ir::Tensor* constant(const ir::Value* v) const {
-    if (v && v->isConstant()) return &v->initializer();
-    auto it = v ? computed_.find(v) : computed_.end();
-    return it != computed_.end() ? it->second : nullptr;
-  }
-  // The one node that reads v (once, not through a subgraph), when v is not a graph output.
-  static const ir::Node* soleReader(const ir::Value* v) {
-    if (!v || v->isGraphOutput() || v->uses().size() != 1 || v->uses()[0].index == ir::Use::kImplicit) return nullptr;
-    return v->uses()[0].node;
-  }
+  int64_t opset(const ir::Node& n) const { return fusion::opsetOf(model_, n); }
+  bool isOp(const ir::Node* n, const char* op) const { return fusion::isDefaultOp(n, op) && !taken_.count(n); }
+  const ir::Tensor* constant(const ir::Value* v) const { return fusion::constantOf(v, computed_); }
   static bool isFloat4d(const ir::Value* v) {
     const auto& t = v->type();
     return t.elemType == ir::DataType::kFloat && t.shape && t.shape->size() == 4;

@@ -96,6 +96,31 @@ void* dnnlScratch(int slot, size_t bytes) {
   return b.data.get();
 }
 
+void dnnlRelayout(const RtTensor& t, bool fromChannelsLast, void* to) {
+  using dt = dnnl::memory::data_type;
+  dt type = dt::f32;
+  switch (t.dtype) {
+    case ir::DataType::kFloat: type = dt::f32; break;
+    case ir::DataType::kUint8: type = dt::u8; break;
+    case ir::DataType::kInt8: type = dt::s8; break;
+    case ir::DataType::kInt32: type = dt::s32; break;
+    default: throwInternal("dnnlRelayout: no layout conversion for " + std::string(ir::dtypeName(t.dtype)) + " data");
+  }
+  const size_t rank = t.dims.size();
+  const auto plain = plainTag(rank), last = channelsLastTag(rank);
+  const auto& eng = dnnlEngine();
+  dnnl::memory src({toDnnlDims(t.dims), type, fromChannelsLast ? last : plain}, eng, const_cast<void*>(t.data));
+  dnnl::memory dst({toDnnlDims(t.dims), type, fromChannelsLast ? plain : last}, eng, to);
+  dnnl::reorder(src, dst).execute(dnnlStream(), src, dst);
+  dnnlStream().wait();
+}
+
+void* dnnlRelayoutToScratch(const RtTensor& t, bool fromChannelsLast, int slot) {
+  void* to = dnnlScratch(slot, t.nbytes);
+  dnnlRelayout(t, fromChannelsLast, to);
+  return to;
+}
+
 void throwDnnlError(const std::string& describe, const dnnl::error& e) {
   throwInternal(describe + ": oneDNN failed: " + e.what() + " (status " + std::to_string(static_cast<int>(e.status)) +
                 ")");

@@ -52,6 +52,13 @@ class DnnlThreadScope {
 // The buffers grow to the largest request and live as long as the thread.
 void* dnnlScratch(int slot, size_t bytes);
 
+// Copies t between row-major (N, C, spatial…) and channels-last (N, spatial…, C) into `to`
+// (t.nbytes bytes) and waits for it: the layout conversion around kernels that compute in NCHW
+// while fused groups pass channels-last values. f32, u8, s8 or s32 data.
+void dnnlRelayout(const RtTensor& t, bool fromChannelsLast, void* to);
+// The same into this thread's scratch `slot` (see dnnlScratch); returns the converted data.
+void* dnnlRelayoutToScratch(const RtTensor& t, bool fromChannelsLast, int slot);
+
 // oneDNN failed while running: an internal error naming the node (shapes were checked before).
 [[noreturn]] void throwDnnlError(const std::string& describe, const dnnl::error& e);
 

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "runtime/fusion_util.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/kernels/conv_geometry.h"
 #include "runtime/kernels/qdq_kernels.h"
@@ -127,23 +128,11 @@ class Matcher {
   }
 
  private:
-  int64_t opset(const ir::Node& n) const {
-    auto v = model_.opsetFor(n.domain());
-    return v ? *v : 1;
-  }
-  bool isOp(const ir::Node* n, const char* op) const {
-    return n && (n->domain().empty() || n->domain() == "ai.onnx") && n->opType() == op && !taken_.count(n);
-  }
+  int64_t opset(const ir::Node& n) const { return fusion::opsetOf(model_, n); }
+  bool isOp(const ir::Node* n, const char* op) const { return fusion::isDefaultOp(n, op) && !taken_.count(n); }
   // v is read by `user` alone (once), is not a graph output, and is not read by a subgraph.
-  static bool soleUse(const ir::Value* v, const ir::Node* user) {
-    return v && !v->isGraphOutput() && v->uses().size() == 1 && v->uses()[0].node == user &&
-           v->uses()[0].index != ir::Use::kImplicit;
-  }
-  const ir::Tensor* constant(const ir::Value* v) const {
-    if (v && v->isConstant()) return &v->initializer();
-    auto it = v ? computed_.find(v) : computed_.end();
-    return it != computed_.end() ? it->second : nullptr;
-  }
+  static bool soleUse(const ir::Value* v, const ir::Node* user) { return user && fusion::soleReader(v) == user; }
+  const ir::Tensor* constant(const ir::Value* v) const { return fusion::constantOf(v, computed_); }
 
   std::string describe(const ir::Node& n) const {
     std::string s = "node '" + n.name() + "' (";

@@ -18,10 +18,10 @@
 
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "ir/graph.h"
+#include "runtime/fusion_util.h"
 #include "runtime/kernel.h"
 
 namespace effdl::runtime {
@@ -35,10 +35,6 @@ struct FusedGroup {
   std::unique_ptr<Kernel> kernel;
   std::string description;  // "node 'conv1' (Conv, opset 13, fused QDQ int8)"
 };
-
-// Values the executor already computed once (densified sparse initializers, folded decodes)
-// count as constants beside the initializers.
-using ConstantMap = std::unordered_map<const ir::Value*, const ir::Tensor*>;
 
 std::vector<FusedGroup> findQdqGroups(const ir::Model& model, const ir::Graph& graph, int threads,
                                       const ConstantMap& computed = {});

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "test_util.h"
 
@@ -43,6 +44,33 @@ inline onnx::ModelProto addModel() {
   n->add_input("x");
   n->add_input("w");
   n->add_output("y");
+  return m;
+}
+
+// addModel() at opset 6 with its initializer replaced by a Constant node, first in the graph, that
+// makes `name`: a float tensor of `dims` filled with zeros. The Add (node 1) becomes Gemm 'gemm';
+// the caller wires its inputs.
+inline onnx::ModelProto gemm6WithConstant(const std::string& name, const std::vector<int64_t>& dims) {
+  auto m = addModel();
+  m.mutable_opset_import(0)->set_version(6);
+  auto* g = m.mutable_graph();
+  g->clear_initializer();
+  auto* c = g->add_node();
+  c->set_op_type("Constant");
+  c->add_output(name);
+  auto* a = c->add_attribute();
+  a->set_name("value");
+  a->set_type(onnx::AttributeProto::TENSOR);
+  a->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
+  int64_t n = 1;
+  for (int64_t d : dims) {
+    a->mutable_t()->add_dims(d);
+    n *= d;
+  }
+  for (int64_t i = 0; i < n; ++i) a->mutable_t()->add_float_data(0.0f);
+  g->mutable_node()->SwapElements(0, 1);
+  g->mutable_node(1)->set_op_type("Gemm");
+  g->mutable_node(1)->set_name("gemm");
   return m;
 }
 

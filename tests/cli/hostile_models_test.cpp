@@ -376,24 +376,9 @@ TEST_F(HostileModels, DeclaredOutputShapeContradictedOnceFolded) {
 TEST_F(HostileModels, GemmOfAVectorFromAConstantNode) {
   // Found by fuzz_model: B is a Constant node's [1] tensor, so no declaration gives its rank;
   // libonnx 1.12's Gemm-6 inference then read past its dims (SIGSEGV). Rank pre-inference finds it.
-  auto m = addModel();
-  m.mutable_opset_import(0)->set_version(6);
+  auto m = gemm6WithConstant("w", {1});
   auto* g = m.mutable_graph();
-  g->clear_initializer();
-  auto* c = g->add_node();
-  c->set_op_type("Constant");
-  c->add_output("w");
-  auto* a = c->add_attribute();
-  a->set_name("value");
-  a->set_type(onnx::AttributeProto::TENSOR);
-  a->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
-  a->mutable_t()->add_dims(1);
-  a->mutable_t()->add_float_data(0.0f);
-  g->mutable_node()->SwapElements(0, 1);
-  auto* n = g->mutable_node(1);
-  n->set_op_type("Gemm");
-  n->set_name("gemm");
-  n->add_input("w");  // Gemm-6 takes C too
+  g->mutable_node(1)->add_input("w");  // Gemm-6 takes C too
   for (auto* v : {g->mutable_input(0), g->mutable_output(0)}) {
     auto* s = v->mutable_type()->mutable_tensor_type()->mutable_shape();
     s->clear_dim();
@@ -407,22 +392,9 @@ TEST_F(HostileModels, GemmOfAConstantScalarWhoseOutputTypeClashes) {
   // Found by fuzz_model: A is a Constant scalar and the output is declared uint16. The rank
   // pre-inference's Identity stand-in for Gemm passed float to that output; the clash ended its
   // inference with no ranks found, and libonnx's Gemm-6 inference then crashed on the scalar.
-  auto m = addModel();
-  m.mutable_opset_import(0)->set_version(6);
+  auto m = gemm6WithConstant("s", {});
   auto* g = m.mutable_graph();
-  g->clear_initializer();
-  auto* c = g->add_node();
-  c->set_op_type("Constant");
-  c->add_output("s");
-  auto* a = c->add_attribute();
-  a->set_name("value");
-  a->set_type(onnx::AttributeProto::TENSOR);
-  a->mutable_t()->set_data_type(onnx::TensorProto::FLOAT);
-  a->mutable_t()->add_float_data(0.0f);
-  g->mutable_node()->SwapElements(0, 1);
   auto* n = g->mutable_node(1);
-  n->set_op_type("Gemm");
-  n->set_name("gemm");
   n->set_input(0, "s");
   n->set_input(1, "x");
   n->add_input("s");

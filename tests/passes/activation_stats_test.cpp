@@ -12,6 +12,18 @@
 namespace effdl::test {
 namespace {
 
+// The input statistics of m's MatMul layers over `calib` (with Gram matrices up to maxGramDim).
+std::vector<passes::prune::LayerStats> matmulStats(ir::Model& m, const eval::SampleSet& calib, int64_t maxGramDim) {
+  passes::prune::TargetFilter f;
+  f.opTypes = {"MatMul"};
+  std::map<std::string, int64_t> declined;
+  auto targets = passes::prune::findTargets(*m.graph, f, declined);
+  EXPECT_EQ(targets.size(), 1u);
+  passes::PassContext ctx;
+  ctx.calib = &calib;
+  return passes::prune::gatherStats(m, targets, calib, ctx, true, maxGramDim);
+}
+
 TEST(ActivationStats, MatMulInputStatisticsMatchTheSamples) {
   // x [2, 3] feeds MatMul(x, W [3, 4]): each sample gives 2 rows (positions) of 3 channels.
   auto m = parse(R"(<ir_version: 8, opset_import: ["" : 17]>
@@ -20,15 +32,8 @@ TEST(ActivationStats, MatMulInputStatisticsMatchTheSamples) {
     {
       y = MatMul(x, w)
     })");
-  passes::prune::TargetFilter f;
-  f.opTypes = {"MatMul"};
-  std::map<std::string, int64_t> declined;
-  auto targets = passes::prune::findTargets(*m->graph, f, declined);
-  ASSERT_EQ(targets.size(), 1u);
   auto calib = eval::SampleSet::open("random:5", 1 << 20, 3);
-  passes::PassContext ctx;
-  ctx.calib = &calib;
-  auto stats = passes::prune::gatherStats(*m, targets, calib, ctx, true, 64);
+  auto stats = matmulStats(*m, calib, 64);
   ASSERT_EQ(stats.size(), 1u);
   const passes::prune::LayerStats& s = stats[0];
 
@@ -69,14 +74,8 @@ TEST(ActivationStats, NoGramWhenItWouldExceedTheLimit) {
     {
       y = MatMul(x, w)
     })");
-  passes::prune::TargetFilter f;
-  f.opTypes = {"MatMul"};
-  std::map<std::string, int64_t> declined;
-  auto targets = passes::prune::findTargets(*m->graph, f, declined);
   auto calib = eval::SampleSet::open("random:2", 1 << 20, 3);
-  passes::PassContext ctx;
-  ctx.calib = &calib;
-  auto stats = passes::prune::gatherStats(*m, targets, calib, ctx, true, 3);  // cols + 1 = 4 > 3
+  auto stats = matmulStats(*m, calib, 3);  // cols + 1 = 4 > 3
   ASSERT_EQ(stats.size(), 1u);
   EXPECT_TRUE(stats[0].gram.empty());
   EXPECT_EQ(stats[0].sqNorm.size(), 3u);

@@ -15,23 +15,6 @@ namespace {
 
 using runtime::Session;
 
-std::string floats(std::mt19937& rng, int64_t n, float lo, float hi) {
-  std::uniform_real_distribution<float> d(lo, hi);
-  std::string s = "{";
-  for (int64_t i = 0; i < n; ++i) s += (i ? ", " : "") + std::to_string(d(rng));
-  return s + "}";
-}
-
-ir::Tensor randomInput(std::vector<int64_t> dims, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> d(0.f, 1.f);
-  int64_t n = 1;
-  for (auto v : dims) n *= v;
-  std::vector<float> v(static_cast<size_t>(n));
-  for (auto& e : v) e = d(rng);
-  return ir::Tensor::fromVector(ir::DataType::kFloat, std::move(dims), v);
-}
-
 struct RunResult {
   std::vector<std::vector<float>> outputs;
   size_t kernels = 0;
@@ -80,10 +63,15 @@ std::string convParams(std::mt19937& rng, const std::string& p, int64_t M, int64
   const int64_t n = M * Cg * k * k;
   const std::string m = std::to_string(M);
   return "float[" + m + "," + std::to_string(Cg) + "," + std::to_string(k) + "," + std::to_string(k) + "] " + p +
-         "w = " + floats(rng, n, -0.5f, 0.5f) + ", float[" + m + "] " + p + "b = " + floats(rng, M, -0.2f, 0.2f) +
-         ", float[" + m + "] " + p + "s = " + floats(rng, M, 0.5f, 1.5f) + ", float[" + m + "] " + p +
-         "t = " + floats(rng, M, -0.3f, 0.3f) + ", float[" + m + "] " + p + "m = " + floats(rng, M, -0.2f, 0.2f) +
-         ", float[" + m + "] " + p + "v = " + floats(rng, M, 0.5f, 2.f);
+         "w = " + floatList(rng, n, -0.5f, 0.5f) + ", float[" + m + "] " + p + "b = " + floatList(rng, M, -0.2f, 0.2f) +
+         ", float[" + m + "] " + p + "s = " + floatList(rng, M, 0.5f, 1.5f) + ", float[" + m + "] " + p +
+         "t = " + floatList(rng, M, -0.3f, 0.3f) + ", float[" + m + "] " + p + "m = " + floatList(rng, M, -0.2f, 0.2f) +
+         ", float[" + m + "] " + p + "v = " + floatList(rng, M, 0.5f, 2.f);
+}
+
+// A model of opset 13: `signature` "(inputs) => (outputs)", the initializers `params`, the nodes `body`.
+std::string model13(const std::string& signature, const std::string& params, const std::string& body) {
+  return "<ir_version: 8, opset_import: [\"\" : 13]>\ng " + signature + "\n<" + params + ">\n{\n" + body + "\n}";
 }
 
 TEST(RuntimeConvFusion, InvertedResidualBlocksRunAsOneKernelPerConv) {
@@ -91,14 +79,11 @@ TEST(RuntimeConvFusion, InvertedResidualBlocksRunAsOneKernelPerConv) {
   // the second with a residual Add. Values between them stay channels-last; the residual `p1` is
   // read by a conv and by the Add, both groups.
   std::mt19937 rng(7);
-  const std::string text = R"(
-    <ir_version: 8, opset_import: ["" : 13]>
-    g (float[1,8,12,12] x) => (float[1,8,12,12] y)
-      <)" + convParams(rng, "a", 16, 8, 1) + ", " + convParams(rng, "d", 16, 1, 3) + ", " +
-                           convParams(rng, "p", 8, 16, 1) + ", " + convParams(rng, "e", 16, 8, 1) + ", " +
-                           convParams(rng, "f", 16, 1, 3) + ", " + convParams(rng, "q", 8, 16, 1) +
-                           R"(, float lo = {0.0}, float hi = {6.0}>
-    {
+  const std::string params = convParams(rng, "a", 16, 8, 1) + ", " + convParams(rng, "d", 16, 1, 3) + ", " +
+                             convParams(rng, "p", 8, 16, 1) + ", " + convParams(rng, "e", 16, 8, 1) + ", " +
+                             convParams(rng, "f", 16, 1, 3) + ", " + convParams(rng, "q", 8, 16, 1) +
+                             ", float lo = {0.0}, float hi = {6.0}";
+  const std::string text = model13("(float[1,8,12,12] x) => (float[1,8,12,12] y)", params, R"(
       a0 = Conv(x, aw, ab)
       a1 = BatchNormalization(a0, as, at, am, av)
       a2 = Clip(a1, lo, hi)
@@ -115,8 +100,7 @@ TEST(RuntimeConvFusion, InvertedResidualBlocksRunAsOneKernelPerConv) {
       f2 = Clip(f1, lo, hi)
       q0 = Conv(f2, qw, qb)
       q1 = BatchNormalization(q0, qs, qt, qm, qv)
-      y = Add(q1, p1)
-    })";
+      y = Add(q1, p1))");
   auto [fused, plain] = expectSameOutputs(text, randomInput({1, 8, 12, 12}, 3));
   EXPECT_EQ(plain, 17u);
   EXPECT_EQ(fused, 6u);
@@ -126,19 +110,15 @@ TEST(RuntimeConvFusion, ResidualFromAGraphInputAndReluAfterTheAdd) {
   // ResNet's basic block: the residual is the graph input (NCHW) while the conv between writes
   // channels-last; Relu after the Add.
   std::mt19937 rng(11);
-  const std::string text = R"(
-    <ir_version: 8, opset_import: ["" : 13]>
-    g (float[2,8,9,9] x) => (float[2,8,9,9] y)
-      <)" + convParams(rng, "a", 8, 8, 3) + ", " + convParams(rng, "b", 8, 8, 3) + R"(>
-    {
+  const std::string text = model13("(float[2,8,9,9] x) => (float[2,8,9,9] y)",
+                                   convParams(rng, "a", 8, 8, 3) + ", " + convParams(rng, "b", 8, 8, 3), R"(
       a0 = Conv <pads = [1, 1, 1, 1]> (x, aw, ab)
       a1 = BatchNormalization(a0, as, at, am, av)
       a2 = Relu(a1)
       b0 = Conv <pads = [1, 1, 1, 1]> (a2, bw, bb)
       b1 = BatchNormalization(b0, bs, bt, bm, bv)
       b2 = Add(x, b1)
-      y = Relu(b2)
-    })";
+      y = Relu(b2))");
   auto [fused, plain] = expectSameOutputs(text, randomInput({2, 8, 9, 9}, 5));
   EXPECT_EQ(plain, 7u);
   EXPECT_EQ(fused, 2u);
@@ -147,17 +127,13 @@ TEST(RuntimeConvFusion, ResidualFromAGraphInputAndReluAfterTheAdd) {
 TEST(RuntimeConvFusion, ValuesReadElsewhereOrReturnedStayOutOfTheGroup) {
   // c1 is also a graph output and r1 is read by a MaxPool: the groups end there, and both stay NCHW.
   std::mt19937 rng(13);
-  const std::string text = R"(
-    <ir_version: 8, opset_import: ["" : 13]>
-    g (float[1,4,10,10] x) => (float[1,8,10,10] c1, float[1,8,5,5] y, float[1,8,10,10] z)
-      <)" + convParams(rng, "a", 8, 4, 3) + ", " + convParams(rng, "b", 8, 8, 3) + R"(>
-    {
+  const std::string text = model13("(float[1,4,10,10] x) => (float[1,8,10,10] c1, float[1,8,5,5] y, float[1,8,10,10] z)",
+                                   convParams(rng, "a", 8, 4, 3) + ", " + convParams(rng, "b", 8, 8, 3), R"(
       c1 = Conv <pads = [1, 1, 1, 1]> (x, aw, ab)
       r1 = Relu(c1)
       y = MaxPool <kernel_shape = [2, 2], strides = [2, 2]> (r1)
       c2 = Conv <pads = [1, 1, 1, 1]> (r1, bw, bb)
-      z = Relu(c2)
-    })";
+      z = Relu(c2))");
   auto [fused, plain] = expectSameOutputs(text, randomInput({1, 4, 10, 10}, 6));
   EXPECT_EQ(plain, 5u);
   EXPECT_EQ(fused, 4u);  // Conv alone, Relu, MaxPool, Conv+Relu
@@ -165,15 +141,11 @@ TEST(RuntimeConvFusion, ValuesReadElsewhereOrReturnedStayOutOfTheGroup) {
 
 TEST(RuntimeConvFusion, BroadcastAddAndCrossedClipBoundsAreNotFused) {
   std::mt19937 rng(17);
-  const std::string text = R"(
-    <ir_version: 8, opset_import: ["" : 13]>
-    g (float[1,4,8,8] x, float[1,8,1,1] s) => (float[1,8,8,8] y)
-      <)" + convParams(rng, "a", 8, 4, 3) + R"(, float lo = {2.0}, float hi = {1.0}>
-    {
+  const std::string text = model13("(float[1,4,8,8] x, float[1,8,1,1] s) => (float[1,8,8,8] y)",
+                                   convParams(rng, "a", 8, 4, 3) + ", float lo = {2.0}, float hi = {1.0}", R"(
       c = Conv <pads = [1, 1, 1, 1]> (x, aw, ab)
       d = Add(c, s)
-      y = Clip(d, lo, hi)
-    })";
+      y = Clip(d, lo, hi))");
   auto m = parse(text);
   const auto x = randomInput({1, 4, 8, 8}, 8), s = randomInput({1, 8, 1, 1}, 9);
   for (bool fuse : {true, false}) {
@@ -193,15 +165,12 @@ TEST(RuntimeConvFusion, LargeDepthwisePlaneWithClampMatches) {
   std::mt19937 rng(19);
   for (int stride : {1, 2}) {
     const int64_t out = stride == 1 ? 40 : 20;
-    const std::string text = R"(
-      <ir_version: 8, opset_import: ["" : 13]>
-      g (float[1,16,40,40] x) => (float[1,16,)" + std::to_string(out) + "," + std::to_string(out) + R"(] y)
-        <)" + convParams(rng, "d", 16, 1, 3) + R"(, float lo = {-0.5}, float hi = {0.5}>
-      {
-        c = Conv <group = 16, pads = [1, 1, 1, 1], strides = [)" + std::to_string(stride) + ", " + std::to_string(stride) + R"(]> (x, dw, db)
+    const std::string o = std::to_string(out), st = std::to_string(stride);
+    const std::string text = model13("(float[1,16,40,40] x) => (float[1,16," + o + "," + o + "] y)",
+                                     convParams(rng, "d", 16, 1, 3) + ", float lo = {-0.5}, float hi = {0.5}", R"(
+        c = Conv <group = 16, pads = [1, 1, 1, 1], strides = [)" + st + ", " + st + R"(]> (x, dw, db)
         n = BatchNormalization(c, ds, dt, dm, dv)
-        y = Clip(n, lo, hi)
-      })";
+        y = Clip(n, lo, hi))");
     auto [fused, plain] = expectSameOutputs(text, randomInput({1, 16, 40, 40}, 10 + static_cast<unsigned>(stride)));
     EXPECT_EQ(plain, 3u);
     EXPECT_EQ(fused, 1u);

@@ -506,15 +506,6 @@ class ConvKernel : public Kernel {
   static memory::desc userDesc(const Shape& s, bool channelsLast) {
     return f32Desc(s, channelsLast ? channelsLastTag(s.size()) : plainTag(s.size()));
   }
-  // `t`'s float data converted between NCHW and channels-last into scratch `slot`.
-  static float* relayout(const RtTensor& t, bool fromChannelsLast, bool toChannelsLast, int slot) {
-    const auto& eng = dnnlEngine();
-    memory src(userDesc(t.dims, fromChannelsLast), eng, const_cast<void*>(t.data));
-    memory dst(userDesc(t.dims, toChannelsLast), eng, dnnlScratch(slot, t.nbytes));
-    dnnl::reorder(src, dst).execute(dnnlStream(), src, dst);
-    dnnlStream().wait();
-    return static_cast<float*>(dst.get_data_handle());
-  }
   // y += residual, then the clamp, on y's buffer in its layout (paths without oneDNN's post-ops).
   void applyFusionInPlace(RtTensor& y, const RtTensor* r, bool yChannelsLast) const {
     float* yp = y.as<float>();
@@ -522,7 +513,7 @@ class ConvKernel : public Kernel {
     if (r) {
       const float* rp = fusion_.residualChannelsLast == yChannelsLast
                             ? r->as<float>()
-                            : relayout(*r, fusion_.residualChannelsLast, yChannelsLast, 3);
+                            : static_cast<const float*>(dnnlRelayoutToScratch(*r, fusion_.residualChannelsLast, 3));
       for (size_t i = 0; i < n; ++i) yp[i] += rp[i];
     }
     if (fusion_.clamp)
@@ -532,19 +523,14 @@ class ConvKernel : public Kernel {
   // refused it): computed in NCHW, then the residual and clamp, then converted to y's layout.
   void runFusedFallback(Plan& p, const RtTensor& x, const RtTensor& w, const RtTensor* b, const RtTensor* r,
                         RtTensor& y) {
-    const float* xp = fusion_.srcChannelsLast ? relayout(x, true, false, 0) : x.as<float>();
+    const float* xp = fusion_.srcChannelsLast ? static_cast<const float*>(dnnlRelayoutToScratch(x, true, 0)) : x.as<float>();
     RtTensor yn = y;
     if (fusion_.dstChannelsLast) yn.data = dnnlScratch(1, y.nbytes);
     const float* bp = b ? b->as<float>() : nullptr;
     if (p.depthwise) runNchwDepthwise(p.geo, xp, w.as<float>(), bp, yn.as<float>());
     else referenceConv<float>(p.geo, attrs_.transposed, xp, w.as<float>(), bp, yn.as<float>());
     applyFusionInPlace(yn, r, false);
-    if (fusion_.dstChannelsLast) {
-      const auto& eng = dnnlEngine();
-      memory src(userDesc(y.dims, false), eng, yn.data), dst(userDesc(y.dims, true), eng, y.data);
-      dnnl::reorder(src, dst).execute(dnnlStream(), src, dst);
-      dnnlStream().wait();
-    }
+    if (fusion_.dstChannelsLast) dnnlRelayout(yn, false, y.data);
   }
 
   ConvAttrs attrs_;

@@ -314,27 +314,12 @@ void Int8Conv::runCompensated(Plan& p, const RtTensor& x, RtTensor& y) {
 
 // The plain C++ path computes in N, C, spatial… order: channels-last data is converted around it.
 void Int8Conv::runReference(Plan& p, const RtTensor& x, RtTensor& y) {
-  const auto& eng = dnnlEngine();
-  const size_t rank = x.dims.size();
-  auto relayout = [&](const RtTensor& t, void* to, bool toChannelsLast) {
-    memory src(memory::desc(toDnnlDims(t.dims), dnnlType(t.dtype), toChannelsLast ? plainTag(rank) : channelsLastTag(rank)),
-               eng, const_cast<void*>(t.data));
-    memory dst(memory::desc(toDnnlDims(t.dims), dnnlType(t.dtype), toChannelsLast ? channelsLastTag(rank) : plainTag(rank)),
-               eng, to);
-    dnnl::reorder(src, dst).execute(dnnlStream(), src, dst);
-    dnnlStream().wait();
-  };
-  const void* xp = x.data;
-  if (p_.srcChannelsLast) {
-    void* plain = dnnlScratch(0, x.nbytes);
-    relayout(x, plain, false);
-    xp = plain;
-  }
+  const void* xp = p_.srcChannelsLast ? dnnlRelayoutToScratch(x, true, 0) : x.data;
   if (!p_.dstChannelsLast) return referenceInt8Conv(p_, p.geo, xp, y.data);
   RtTensor plainY = y;
   plainY.data = dnnlScratch(1, y.nbytes);
   referenceInt8Conv(p_, p.geo, xp, plainY.data);
-  relayout(plainY, y.data, true);
+  dnnlRelayout(plainY, false, y.data);
 }
 
 void Int8Conv::run(const RtTensor& x, RtTensor& y) {

@@ -68,8 +68,8 @@ class QdqAddKernel : public Kernel {
       throwRunError(io, "input shapes " + shapeString(a->dims) + " and " + shapeString(b->dims) + " differ");
     // Inputs in the other layout are read from a converted copy (so y may still share a's buffer).
     RtTensor ac = *a, bc = *b;
-    if (p_.aChannelsLast != p_.yChannelsLast) ac.data = relayout(*a, p_.aChannelsLast, 0);
-    if (p_.bChannelsLast != p_.yChannelsLast) bc.data = relayout(*b, p_.bChannelsLast, 1);
+    if (p_.aChannelsLast != p_.yChannelsLast) ac.data = dnnlRelayoutToScratch(*a, p_.aChannelsLast, 0);
+    if (p_.bChannelsLast != p_.yChannelsLast) bc.data = dnnlRelayoutToScratch(*b, p_.bChannelsLast, 1);
     a = &ac;
     b = &bc;
     RtTensor& y = io.allocOutputInPlace(0, 0, p_.yType, a->dims);
@@ -97,18 +97,6 @@ class QdqAddKernel : public Kernel {
       if (relu) v = std::max(v, 0.f);
       y[i] = quantizeRounded<Y>(v / ys, yz);
     }
-  }
-  // t (u8/s8) in the other layout, in scratch `slot`.
-  static void* relayout(const RtTensor& t, bool fromChannelsLast, int slot) {
-    const auto type = t.dtype == ir::DataType::kUint8 ? dnnl::memory::data_type::u8 : dnnl::memory::data_type::s8;
-    const size_t rank = t.dims.size();
-    const auto plain = plainTag(rank), last = channelsLastTag(rank);
-    const auto& eng = dnnlEngine();
-    dnnl::memory src({toDnnlDims(t.dims), type, fromChannelsLast ? last : plain}, eng, const_cast<void*>(t.data));
-    dnnl::memory dst({toDnnlDims(t.dims), type, fromChannelsLast ? plain : last}, eng, dnnlScratch(slot, t.nbytes));
-    dnnl::reorder(src, dst).execute(dnnlStream(), src, dst);
-    dnnlStream().wait();
-    return dst.get_data_handle();
   }
   QdqAddParams p_;
 };

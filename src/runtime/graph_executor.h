@@ -21,6 +21,9 @@ struct ExecOptions {
   // Run float Conv → BatchNormalization → Add → Relu/Clip as one kernel, with channels-last
   // activations between such kernels (runtime/conv_fusion.h). Off: node by node (tests compare).
   bool fuseConv = true;
+  // Fold sparse-storage's bitmask decodes in one pass each (runtime/bitmask_decode_fold.h).
+  // Off: node by node with the ordinary kernels (tests compare the two).
+  bool foldBitmaskDecode = true;
 };
 
 class GraphExecutor {

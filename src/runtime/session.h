@@ -18,6 +18,7 @@ struct SessionOptions {
   int threads = 0;  // 0: all cores
   bool fuseQdq = true;  // see ExecOptions
   bool fuseConv = true;  // see ExecOptions
+  bool foldBitmaskDecode = true;  // see ExecOptions
 };
 
 struct NamedInput {

@@ -300,6 +300,7 @@ GraphExecutor::GraphExecutor(const ir::Model& model, const ir::Graph& graph, con
     if (options.foldBitmaskDecode && n->opType() == "Cast") {
       if (auto f = foldBitmaskDecode(model, *n, constantOf)) {
         folded.insert(f->nodes.begin(), f->nodes.end());
+        ++bitmaskDecodesFolded_;
         if (f->output->hasUses()) {
           auto& c = computed[f->output];
           c = {std::make_unique<ir::Tensor>(std::move(f->result)), f->output->uses().size(), nullptr, 0};

@@ -44,6 +44,8 @@ class GraphExecutor {
   size_t numInputs() const { return inputSlots_.size(); }
   // Kernels run per inference: nodes, less those a fused group (runtime/qdq_fusion.h) replaced.
   size_t numSteps() const { return steps_.size(); }
+  // Bitmask decodes folded in one pass each when built (runtime/bitmask_decode_fold.h).
+  size_t bitmaskDecodesFolded() const { return bitmaskDecodesFolded_; }
   const BufferPool& pool() const { return pool_; }
 
  private:
@@ -77,6 +79,7 @@ class GraphExecutor {
   std::vector<Step> steps_;
   std::vector<int> inputSlots_, captureSlots_, outputSlots_;
   std::vector<RtTensor> outputCopies_;
+  size_t bitmaskDecodesFolded_ = 0;
   std::vector<std::unique_ptr<ir::Tensor>> densified_;  // dense copies of sparse initializers, folded nodes' outputs
   BufferPool pool_;
 };

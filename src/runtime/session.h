@@ -54,6 +54,7 @@ class Session {
   std::vector<const RtTensor*> runViews(const std::vector<const RtTensor*>& inputs);
   const BufferPool& pool() const { return executor_->pool(); }
   size_t numKernels() const { return executor_->numSteps(); }
+  size_t bitmaskDecodesFolded() const { return executor_->bitmaskDecodesFolded(); }
 
  private:
   size_t inputIndex(const std::string& name) const;

@@ -1,11 +1,21 @@
 // The bitmask decode chain matched and computed in one pass (see the header for the math).
 #include "runtime/bitmask_decode_fold.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
+#include <type_traits>
+
+#include <sys/mman.h>
 
 #include "core/checked_math.h"
+#include "runtime/kernels/elementwise.h"
 #include "runtime/limits.h"
+
+#if EFFDL_EW_WIDE
+#include <immintrin.h>
+#endif
 
 namespace effdl::runtime {
 namespace {
@@ -31,32 +41,103 @@ int64_t intAt(const ir::Tensor& t, int64_t k) {
   return t.values<int64_t>()[static_cast<size_t>(k)];
 }
 
+// One mask byte's W entries: indices first (an add and a clamp each, vectorised for W = 8, the
+// width sparse-storage writes), one range check for all, then the copies. kW 0: W at run time.
+template <typename T, size_t ES, int64_t kW>
+[[gnu::always_inline]] inline bool expandRow(const T* row, int64_t width, T base, T lo, const uint8_t* values, int64_t k,
+                                             uint8_t* o) {
+  using U = std::make_unsigned_t<T>;
+  const int64_t w = kW ? kW : width;
+  U bad = 0;
+  for (int64_t t = 0; t < w; ++t) {
+    T x = static_cast<T>(row[t] + base);
+    x = x < lo ? lo : x;
+    // Gather would wrap a negative index or fail on a large one: both are left to it.
+    bad |= static_cast<U>(static_cast<U>(x) >= static_cast<U>(k));
+  }
+  if (bad) return false;
+  for (int64_t t = 0; t < w; ++t) {
+    T x = static_cast<T>(row[t] + base);
+    x = x < lo ? lo : x;
+    std::memcpy(o + static_cast<size_t>(t) * ES, values + static_cast<size_t>(x) * ES, ES);
+  }
+  return true;
+}
+
 // Decodes into out; false (nothing promised about out) when a sum would leave T or an index V.
+// Overflow is ruled out once per mask byte from each table row's extremes (rowMin/rowMax).
 template <typename T, size_t ES>
 bool decode(const uint8_t* mask, int64_t m, const T* ranks, int64_t width, const T* pops, bool exclusive, T lo,
             const uint8_t* values, int64_t k, uint8_t* out) {
+  T rowMin[256], rowMax[256];
+  for (int b = 0; b < 256; ++b) {
+    const T* row = ranks + b * width;
+    rowMin[b] = rowMax[b] = width ? row[0] : 0;
+    for (int64_t t = 1; t < width; ++t) {
+      rowMin[b] = std::min(rowMin[b], row[t]);
+      rowMax[b] = std::max(rowMax[b], row[t]);
+    }
+  }
   T run = 0;
   for (int64_t j = 0; j < m; ++j) {
     const int64_t byte = mask[j];
     const T before = run;
     if (__builtin_add_overflow(run, pops[byte], &run)) return false;
     const T base = exclusive ? before : run;
+    T hi, low;
+    if (__builtin_add_overflow(rowMax[byte], base, &hi) || __builtin_add_overflow(rowMin[byte], base, &low)) return false;
     const T* row = ranks + byte * width;
     uint8_t* o = out + static_cast<size_t>(j * width) * ES;
-    for (int64_t t = 0; t < width; ++t) {
-      T x;
-      if (__builtin_add_overflow(row[t], base, &x)) return false;
-      if (x < lo) x = lo;
-      if (x < 0 || x >= k) return false;  // Gather would wrap negatives or fail: leave that to it
-      std::memcpy(o + static_cast<size_t>(t) * ES, values + static_cast<size_t>(x) * ES, ES);
+    if (width == 8) {
+      if (!expandRow<T, ES, 8>(row, 8, base, lo, values, k, o)) return false;
+    } else if (!expandRow<T, ES, 0>(row, width, base, lo, values, k, o)) {
+      return false;
     }
   }
   return true;
 }
 
+#if EFFDL_EW_WIDE
+// decode<int32_t, 4> for W = 8 (sparse-storage's tables and float/int32 values) with AVX2: a
+// byte's eight indices in one vector, one check, one gather, one store.
+EFFDL_TARGET_AVX2 bool decodeAvx2(const uint8_t* mask, int64_t m, const int32_t* ranks, const int32_t* pops,
+                                  bool exclusive, int32_t lo, const uint8_t* values, int64_t k, uint8_t* out) {
+  int32_t rowMin[256], rowMax[256];
+  for (int b = 0; b < 256; ++b) {
+    rowMin[b] = *std::min_element(ranks + b * 8, ranks + b * 8 + 8);
+    rowMax[b] = *std::max_element(ranks + b * 8, ranks + b * 8 + 8);
+  }
+  const __m256i vlo = _mm256_set1_epi32(lo);
+  const __m256i vlast = _mm256_set1_epi32(static_cast<int32_t>(std::min<int64_t>(k - 1, INT32_MAX)));
+  const __m256i zero = _mm256_setzero_si256();
+  int32_t run = 0;
+  for (int64_t j = 0; j < m; ++j) {
+    const int64_t byte = mask[j];
+    const int32_t before = run;
+    if (__builtin_add_overflow(run, pops[byte], &run)) return false;
+    const int32_t base = exclusive ? before : run;
+    int32_t hi, low;
+    if (__builtin_add_overflow(rowMax[byte], base, &hi) || __builtin_add_overflow(rowMin[byte], base, &low)) return false;
+    const __m256i row = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ranks + byte * 8));
+    const __m256i x = _mm256_max_epi32(_mm256_add_epi32(row, _mm256_set1_epi32(base)), vlo);
+    // Gather would wrap a negative index or fail on a large one: both are left to it.
+    const __m256i bad = _mm256_or_si256(_mm256_cmpgt_epi32(zero, x), _mm256_cmpgt_epi32(x, vlast));
+    if (!_mm256_testz_si256(bad, bad)) return false;
+    const __m256i v = _mm256_i32gather_epi32(reinterpret_cast<const int*>(values), x, 4);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + j * 32), v);
+  }
+  return true;
+}
+#endif
+
 template <typename T>
 bool decodeAny(size_t es, const uint8_t* mask, int64_t m, const T* ranks, int64_t width, const T* pops, bool exclusive,
                T lo, const uint8_t* values, int64_t k, uint8_t* out) {
+#if EFFDL_EW_WIDE
+  if constexpr (std::is_same_v<T, int32_t>)
+    if (es == 4 && width == 8 && k > 0 && elementwise::simdLevel() != elementwise::SimdLevel::kBaseline)
+      return decodeAvx2(mask, m, ranks, pops, exclusive, lo, values, k, out);
+#endif
   switch (es) {
     case 1: return decode<T, 1>(mask, m, ranks, width, pops, exclusive, lo, values, k, out);
     case 2: return decode<T, 2>(mask, m, ranks, width, pops, exclusive, lo, values, k, out);
@@ -64,6 +145,17 @@ bool decodeAny(size_t es, const uint8_t* mask, int64_t m, const T* ranks, int64_
     case 8: return decode<T, 8>(mask, m, ranks, width, pops, exclusive, lo, values, k, out);
     default: return false;
   }
+}
+
+// The decoded weight's storage. Large ones are mapped with MAP_POPULATE: the kernel fills the
+// pages in one call instead of one page fault per 4 KiB as the decode first writes them.
+std::shared_ptr<uint8_t[]> outputBuffer(size_t bytes) {
+  if (bytes >= (size_t{1} << 20)) {
+    void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (p != MAP_FAILED)
+      return std::shared_ptr<uint8_t[]>(static_cast<uint8_t*>(p), [bytes](uint8_t* q) { munmap(q, bytes); });
+  }
+  return std::shared_ptr<uint8_t[]>(new uint8_t[std::max<size_t>(bytes, 1)]);
 }
 
 }  // namespace
@@ -143,7 +235,7 @@ std::optional<BitmaskDecodeFold> foldBitmaskDecode(const ir::Model& model, const
   const auto bytes = checkedMul(*count, static_cast<int64_t>(es));
   if (!bytes || *bytes > runtimeMaxTensorBytes()) return std::nullopt;
 
-  std::shared_ptr<uint8_t[]> buf(new uint8_t[std::max<size_t>(static_cast<size_t>(*bytes), 1)]);
+  std::shared_ptr<uint8_t[]> buf = outputBuffer(static_cast<size_t>(*bytes));
   const bool exclusive = cumsum->attrInt("exclusive", 0) != 0;
   const int64_t k = values->dims()[0];
   const bool ok = t == DataType::kInt32

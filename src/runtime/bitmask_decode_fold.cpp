@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 #include <type_traits>
+#include <vector>
 
 #include <sys/mman.h>
 
@@ -64,33 +65,39 @@ template <typename T, size_t ES, int64_t kW>
   return true;
 }
 
-// Decodes into out; false (nothing promised about out) when a sum would leave T or an index V.
-// Overflow is ruled out once per mask byte from each table row's extremes (rowMin/rowMax).
-template <typename T, size_t ES>
-bool decode(const uint8_t* mask, int64_t m, const T* ranks, int64_t width, const T* pops, bool exclusive, T lo,
-            const uint8_t* values, int64_t k, uint8_t* out) {
+// What a decode reads and writes. rowMin/rowMax: each table row's extremes, so that overflow is
+// ruled out once per mask byte rather than per entry.
+template <typename T>
+struct Decode {
+  const uint8_t* mask;
+  const T* ranks;
+  int64_t width;
+  const T* pops;
+  bool exclusive;
+  T lo;
+  const uint8_t* values;
+  int64_t k;
+  uint8_t* out;
   T rowMin[256], rowMax[256];
-  for (int b = 0; b < 256; ++b) {
-    const T* row = ranks + b * width;
-    rowMin[b] = rowMax[b] = width ? row[0] : 0;
-    for (int64_t t = 1; t < width; ++t) {
-      rowMin[b] = std::min(rowMin[b], row[t]);
-      rowMax[b] = std::max(rowMax[b], row[t]);
-    }
-  }
-  T run = 0;
-  for (int64_t j = 0; j < m; ++j) {
-    const int64_t byte = mask[j];
+};
+
+// Mask bytes [j0, j1), the running sum being `run` at j0 (the caller checked that no partial sum
+// overflows). False (nothing promised about out) when an index sum would leave T or V's range.
+template <typename T, size_t ES>
+bool decodeRange(const Decode<T>& d, int64_t j0, int64_t j1, T run) {
+  for (int64_t j = j0; j < j1; ++j) {
+    const int64_t byte = d.mask[j];
     const T before = run;
-    if (__builtin_add_overflow(run, pops[byte], &run)) return false;
-    const T base = exclusive ? before : run;
+    run = static_cast<T>(run + d.pops[byte]);
+    const T base = d.exclusive ? before : run;
     T hi, low;
-    if (__builtin_add_overflow(rowMax[byte], base, &hi) || __builtin_add_overflow(rowMin[byte], base, &low)) return false;
-    const T* row = ranks + byte * width;
-    uint8_t* o = out + static_cast<size_t>(j * width) * ES;
-    if (width == 8) {
-      if (!expandRow<T, ES, 8>(row, 8, base, lo, values, k, o)) return false;
-    } else if (!expandRow<T, ES, 0>(row, width, base, lo, values, k, o)) {
+    if (__builtin_add_overflow(d.rowMax[byte], base, &hi) || __builtin_add_overflow(d.rowMin[byte], base, &low))
+      return false;
+    const T* row = d.ranks + byte * d.width;
+    uint8_t* o = d.out + static_cast<size_t>(j * d.width) * ES;
+    if (d.width == 8) {
+      if (!expandRow<T, ES, 8>(row, 8, base, d.lo, d.values, d.k, o)) return false;
+    } else if (!expandRow<T, ES, 0>(row, d.width, base, d.lo, d.values, d.k, o)) {
       return false;
     }
   }
@@ -98,59 +105,84 @@ bool decode(const uint8_t* mask, int64_t m, const T* ranks, int64_t width, const
 }
 
 #if EFFDL_EW_WIDE
-// decode<int32_t, 4> for W = 8 (sparse-storage's tables and float/int32 values) with AVX2: a
-// byte's eight indices in one vector, one check, one gather, one store.
-EFFDL_TARGET_AVX2 bool decodeAvx2(const uint8_t* mask, int64_t m, const int32_t* ranks, const int32_t* pops,
-                                  bool exclusive, int32_t lo, const uint8_t* values, int64_t k, uint8_t* out) {
-  int32_t rowMin[256], rowMax[256];
-  for (int b = 0; b < 256; ++b) {
-    rowMin[b] = *std::min_element(ranks + b * 8, ranks + b * 8 + 8);
-    rowMax[b] = *std::max_element(ranks + b * 8, ranks + b * 8 + 8);
-  }
-  const __m256i vlo = _mm256_set1_epi32(lo);
-  const __m256i vlast = _mm256_set1_epi32(static_cast<int32_t>(std::min<int64_t>(k - 1, INT32_MAX)));
+// decodeRange<int32_t, 4> for W = 8 (sparse-storage's tables, float or int32 values) with AVX2:
+// a byte's eight indices in one vector, one check, one gather, one store.
+EFFDL_TARGET_AVX2 bool decodeRangeAvx2(const Decode<int32_t>& d, int64_t j0, int64_t j1, int32_t run) {
+  const __m256i vlo = _mm256_set1_epi32(d.lo);
+  const __m256i vlast = _mm256_set1_epi32(static_cast<int32_t>(std::min<int64_t>(d.k - 1, INT32_MAX)));
   const __m256i zero = _mm256_setzero_si256();
-  int32_t run = 0;
-  for (int64_t j = 0; j < m; ++j) {
-    const int64_t byte = mask[j];
+  for (int64_t j = j0; j < j1; ++j) {
+    const int64_t byte = d.mask[j];
     const int32_t before = run;
-    if (__builtin_add_overflow(run, pops[byte], &run)) return false;
-    const int32_t base = exclusive ? before : run;
+    run = run + d.pops[byte];
+    const int32_t base = d.exclusive ? before : run;
     int32_t hi, low;
-    if (__builtin_add_overflow(rowMax[byte], base, &hi) || __builtin_add_overflow(rowMin[byte], base, &low)) return false;
-    const __m256i row = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ranks + byte * 8));
+    if (__builtin_add_overflow(d.rowMax[byte], base, &hi) || __builtin_add_overflow(d.rowMin[byte], base, &low))
+      return false;
+    const __m256i row = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d.ranks + byte * 8));
     const __m256i x = _mm256_max_epi32(_mm256_add_epi32(row, _mm256_set1_epi32(base)), vlo);
     // Gather would wrap a negative index or fail on a large one: both are left to it.
     const __m256i bad = _mm256_or_si256(_mm256_cmpgt_epi32(zero, x), _mm256_cmpgt_epi32(x, vlast));
     if (!_mm256_testz_si256(bad, bad)) return false;
-    const __m256i v = _mm256_i32gather_epi32(reinterpret_cast<const int*>(values), x, 4);
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + j * 32), v);
+    const __m256i v = _mm256_i32gather_epi32(reinterpret_cast<const int*>(d.values), x, 4);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(d.out + j * 32), v);
   }
   return true;
 }
 #endif
 
 template <typename T>
-bool decodeAny(size_t es, const uint8_t* mask, int64_t m, const T* ranks, int64_t width, const T* pops, bool exclusive,
-               T lo, const uint8_t* values, int64_t k, uint8_t* out) {
+bool decodeRangeAny(const Decode<T>& d, size_t es, int64_t j0, int64_t j1, T run) {
 #if EFFDL_EW_WIDE
   if constexpr (std::is_same_v<T, int32_t>)
-    if (es == 4 && width == 8 && k > 0 && elementwise::simdLevel() != elementwise::SimdLevel::kBaseline)
-      return decodeAvx2(mask, m, ranks, pops, exclusive, lo, values, k, out);
+    if (es == 4 && d.width == 8 && d.k > 0 && elementwise::simdLevel() != elementwise::SimdLevel::kBaseline)
+      return decodeRangeAvx2(d, j0, j1, run);
 #endif
   switch (es) {
-    case 1: return decode<T, 1>(mask, m, ranks, width, pops, exclusive, lo, values, k, out);
-    case 2: return decode<T, 2>(mask, m, ranks, width, pops, exclusive, lo, values, k, out);
-    case 4: return decode<T, 4>(mask, m, ranks, width, pops, exclusive, lo, values, k, out);
-    case 8: return decode<T, 8>(mask, m, ranks, width, pops, exclusive, lo, values, k, out);
+    case 1: return decodeRange<T, 1>(d, j0, j1, run);
+    case 2: return decodeRange<T, 2>(d, j0, j1, run);
+    case 4: return decodeRange<T, 4>(d, j0, j1, run);
+    case 8: return decodeRange<T, 8>(d, j0, j1, run);
     default: return false;
   }
 }
 
-// The decoded weight's storage. Large ones are mapped with MAP_POPULATE: the kernel fills the
-// pages in one call instead of one page fault per 4 KiB as the decode first writes them.
-std::shared_ptr<uint8_t[]> outputBuffer(size_t bytes) {
-  if (bytes >= (size_t{1} << 20)) {
+// Mask bytes per chunk that a thread decodes on its own; a decode runs on one thread below
+// BroadcastPlan::kParallelThreshold output elements, as the kernels do.
+constexpr int64_t kChunkBytes = 1 << 13;
+
+// The whole decode: one pass over the mask for the running sum at each chunk's start (which also
+// rules out its overflow), then the chunks, on up to `threads` OpenMP threads.
+template <typename T>
+bool decodeAll(Decode<T>& d, size_t es, int64_t m, int threads) {
+  for (int b = 0; b < 256; ++b) {
+    const T* row = d.ranks + b * d.width;
+    d.rowMin[b] = d.rowMax[b] = d.width ? row[0] : 0;
+    for (int64_t t = 1; t < d.width; ++t) {
+      d.rowMin[b] = std::min(d.rowMin[b], row[t]);
+      d.rowMax[b] = std::max(d.rowMax[b], row[t]);
+    }
+  }
+  const int64_t chunks = (m + kChunkBytes - 1) / kChunkBytes;
+  std::vector<T> starts(static_cast<size_t>(chunks));
+  T run = 0;
+  for (int64_t j = 0; j < m; ++j) {
+    if (j % kChunkBytes == 0) starts[static_cast<size_t>(j / kChunkBytes)] = run;
+    if (__builtin_add_overflow(run, d.pops[d.mask[j]], &run)) return false;
+  }
+  const bool parallel = threads > 1 && chunks > 1 && m * d.width >= BroadcastPlan::kParallelThreshold;
+  int failed = 0;
+#pragma omp parallel for num_threads(std::max(1, threads)) schedule(static) reduction(| : failed) if (parallel)
+  for (int64_t c = 0; c < chunks; ++c)
+    failed |= !decodeRangeAny(d, es, c * kChunkBytes, std::min(m, (c + 1) * kChunkBytes), starts[static_cast<size_t>(c)]);
+  return !failed;
+}
+
+// The decoded weight's storage. On one thread, large ones are mapped with MAP_POPULATE: the kernel
+// fills the pages in one call instead of one page fault per 4 KiB as the decode first writes them
+// (on more threads, the threads' first writes fault their own pages in parallel).
+std::shared_ptr<uint8_t[]> outputBuffer(size_t bytes, int threads) {
+  if (threads <= 1 && bytes >= (size_t{1} << 20)) {
     void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     if (p != MAP_FAILED)
       return std::shared_ptr<uint8_t[]>(static_cast<uint8_t*>(p), [bytes](uint8_t* q) { munmap(q, bytes); });
@@ -161,7 +193,8 @@ std::shared_ptr<uint8_t[]> outputBuffer(size_t bytes) {
 }  // namespace
 
 std::optional<BitmaskDecodeFold> foldBitmaskDecode(const ir::Model& model, const ir::Node& cast,
-                                                   const std::function<const ir::Tensor*(const ir::Value*)>& constantOf) {
+                                                   const std::function<const ir::Tensor*(const ir::Value*)>& constantOf,
+                                                   int threads) {
   using ir::DataType;
   // CumSum (opset 11) and integer Max (opset 12): any opset this chain can be written in.
   const auto opset = model.opsetFor("");
@@ -235,16 +268,19 @@ std::optional<BitmaskDecodeFold> foldBitmaskDecode(const ir::Model& model, const
   const auto bytes = checkedMul(*count, static_cast<int64_t>(es));
   if (!bytes || *bytes > runtimeMaxTensorBytes()) return std::nullopt;
 
-  std::shared_ptr<uint8_t[]> buf = outputBuffer(static_cast<size_t>(*bytes));
+  std::shared_ptr<uint8_t[]> buf = outputBuffer(static_cast<size_t>(*bytes), threads);
   const bool exclusive = cumsum->attrInt("exclusive", 0) != 0;
   const int64_t k = values->dims()[0];
-  const bool ok = t == DataType::kInt32
-                      ? decodeAny<int32_t>(es, mask->data(), m, ranks->values<int32_t>().data(), width,
-                                           pops->values<int32_t>().data(), exclusive, lo->values<int32_t>()[0],
-                                           values->data(), k, buf.get())
-                      : decodeAny<int64_t>(es, mask->data(), m, ranks->values<int64_t>().data(), width,
-                                           pops->values<int64_t>().data(), exclusive, lo->values<int64_t>()[0],
-                                           values->data(), k, buf.get());
+  bool ok;
+  if (t == DataType::kInt32) {
+    Decode<int32_t> d{mask->data(), ranks->values<int32_t>().data(), width, pops->values<int32_t>().data(), exclusive,
+                      lo->values<int32_t>()[0], values->data(), k, buf.get(), {}, {}};
+    ok = decodeAll(d, es, m, threads);
+  } else {
+    Decode<int64_t> d{mask->data(), ranks->values<int64_t>().data(), width, pops->values<int64_t>().data(), exclusive,
+                      lo->values<int64_t>()[0], values->data(), k, buf.get(), {}, {}};
+    ok = decodeAll(d, es, m, threads);
+  }
   if (!ok) return std::nullopt;
   BitmaskDecodeFold f;
   f.nodes = {&cast, gatherR, gatherP, cumsum, add, max, reshape, gatherV};

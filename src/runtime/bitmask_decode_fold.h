@@ -28,7 +28,9 @@ struct BitmaskDecodeFold {
 
 // constantOf(v): v's value when it is a constant (an initializer or a result folded so far),
 // else nullptr. `cast` is the chain's first node; nullopt when it does not start such a chain.
+// Large decodes run on up to `threads` OpenMP threads (the same bytes whatever the count).
 std::optional<BitmaskDecodeFold> foldBitmaskDecode(const ir::Model& model, const ir::Node& cast,
-                                                   const std::function<const ir::Tensor*(const ir::Value*)>& constantOf);
+                                                   const std::function<const ir::Tensor*(const ir::Value*)>& constantOf,
+                                                   int threads);
 
 }  // namespace effdl::runtime

@@ -298,7 +298,7 @@ GraphExecutor::GraphExecutor(const ir::Model& model, const ir::Graph& graph, con
   for (const ir::Node* n : graph.nodes()) {
     if (folded.count(n) || !foldable(*n, densified)) continue;
     if (options.foldBitmaskDecode && n->opType() == "Cast") {
-      if (auto f = foldBitmaskDecode(model, *n, constantOf)) {
+      if (auto f = foldBitmaskDecode(model, *n, constantOf, options.threads)) {
         folded.insert(f->nodes.begin(), f->nodes.end());
         ++bitmaskDecodesFolded_;
         if (f->output->hasUses()) {

@@ -13,26 +13,29 @@
 namespace effdl::test {
 namespace {
 
-// A [36, 64] weight in which every second element is non-zero; y = x + w (x = 0 gives w itself).
-std::string model(const std::string& weightType, const std::string& wrap) {
+// A [rows, cols] weight in which every second element is non-zero; y = x + w (x = 0 gives w).
+std::string model(const std::string& weightType, const std::string& wrap, int rows = 36, int cols = 64) {
+  const std::string shape = "[" + std::to_string(rows) + "," + std::to_string(cols) + "]";
   std::string vals;
-  for (int i = 0; i < 36 * 64; ++i) {
+  for (int i = 0; i < rows * cols; ++i) {
     const int v = i % 2 ? (i % 7) - 3 + (i % 7 == 3 ? 1 : 0) : 0;
     vals += (i ? ", " : "") + (weightType == "float" ? std::to_string(v * 0.25) : std::to_string(v));
   }
   return R"(<ir_version: 8, opset_import: ["" : 17]>
-    g (float[36,64] x) => (float[36,64] y) <)" + weightType + "[36,64] q = {" + vals + R"(}>
+    g (float)" + shape + " x) => (float" + shape + " y) <" + weightType + shape + " q = {" + vals + R"(}>
     { )" + wrap + " y = Add(x, w) }";
 }
 std::string floatModel() { return model("float", "w = Identity(q)"); }
 std::string int8Model() { return model("int8", "w = Cast <to = 1> (q)"); }
 
 // The output for x = 0, or the error's text.
-std::variant<std::vector<float>, std::string> run(const ir::Model& m, bool native, size_t* foldedOut = nullptr) {
-  std::vector<float> zeros(36 * 64, 0.0f);
-  ir::Tensor x = ir::Tensor::fromVector(ir::DataType::kFloat, {36, 64}, zeros);
+std::variant<std::vector<float>, std::string> run(const ir::Model& m, bool native, size_t* foldedOut = nullptr,
+                                                  int threads = 1) {
+  const std::vector<int64_t> dims = *m.graph->inputs()[0]->type().staticShape();
+  std::vector<float> zeros(static_cast<size_t>(dims[0] * dims[1]), 0.0f);
+  ir::Tensor x = ir::Tensor::fromVector(ir::DataType::kFloat, dims, zeros);
   runtime::SessionOptions o;
-  o.threads = 1;
+  o.threads = threads;
   o.foldBitmaskDecode = native;
   try {
     runtime::Session s(m, o);
@@ -72,6 +75,21 @@ TEST(RuntimeBitmaskDecode, OnePassGivesTheSameWeightsAsNodeByNode) {
     ASSERT_TRUE(std::holds_alternative<std::vector<float>>(a)) << std::get<std::string>(a);
     EXPECT_EQ(a, b);
     EXPECT_EQ(a, run(*dense, true));
+  }
+}
+
+// 73728 elements (9216 mask bytes): above the threshold from which the decode splits its mask
+// into chunks for threads; on 1 and 2 threads the same bytes as node by node.
+TEST(RuntimeBitmaskDecode, ChunksOnTwoThreadsGiveTheSameWeights) {
+  for (const std::string& text : {model("float", "w = Identity(q)", 256, 288), model("int8", "w = Cast <to = 1> (q)", 256, 288)}) {
+    auto m = encoded(text);
+    const auto generic = run(*m, false);
+    ASSERT_TRUE(std::holds_alternative<std::vector<float>>(generic)) << std::get<std::string>(generic);
+    for (int threads : {1, 2}) {
+      size_t folded = 0;
+      EXPECT_EQ(run(*m, true, &folded, threads), generic) << threads;
+      EXPECT_EQ(folded, 1u);
+    }
   }
 }
 

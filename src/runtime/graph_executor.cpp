@@ -13,7 +13,9 @@
 #include "core/checked_math.h"
 #include "runtime/kernel_registry.h"
 #include "runtime/limits.h"
+#include "runtime/bitmask_decode_fold.h"
 #include "runtime/conv_fusion.h"
+#include "runtime/fold_buffers.h"
 #include "runtime/qdq_fusion.h"
 
 namespace effdl::runtime {
@@ -167,15 +169,19 @@ namespace {
 class ConstIo final : public KernelIo {
  public:
   // inputs[i] nullopt: omitted (an empty tensor, whose data may be null, is present).
-  ConstIo(std::vector<std::optional<RtTensor>> inputs, size_t outputs, std::string what)
-      : in_(std::move(inputs)), out_(outputs), bufs_(outputs), what_(std::move(what)) {}
+  ConstIo(std::vector<std::optional<RtTensor>> inputs, size_t outputs, std::string what, FoldBuffers& pool)
+      : in_(std::move(inputs)), out_(outputs), bufs_(outputs), caps_(outputs), what_(std::move(what)), pool_(pool) {}
+  ~ConstIo() override {
+    for (size_t i = 0; i < bufs_.size(); ++i) pool_.release(std::move(bufs_[i]), caps_[i]);
+  }
   size_t numInputs() const override { return in_.size(); }
   const RtTensor* input(size_t i) const override { return i < in_.size() && in_[i] ? &*in_[i] : nullptr; }
   size_t numOutputs() const override { return out_.size(); }
   bool hasOutput(size_t i) const override { return i < out_.size(); }
   RtTensor& allocOutput(size_t i, ir::DataType dtype, const Shape& dims) override {
     const size_t bytes = checkedOutputBytes(*this, dtype, dims);
-    bufs_.at(i) = std::shared_ptr<uint8_t[]>(new uint8_t[std::max<size_t>(bytes, 1)]);
+    if (bufs_.at(i)) pool_.release(std::move(bufs_[i]), caps_[i]);  // a kernel asking twice
+    bufs_[i] = pool_.acquire(bytes, &caps_[i]);
     out_[i] = RtTensor{dtype, dims, bufs_[i].get(), bytes};
     return out_[i];
   }
@@ -190,12 +196,17 @@ class ConstIo final : public KernelIo {
     return ir::Tensor(r.dtype, r.dims, std::shared_ptr<const void>(bufs_[i], bufs_[i].get()),
                       static_cast<const uint8_t*>(r.data), r.nbytes);
   }
+  // Output i's buffer and capacity, for recycling once its readers are done.
+  const FoldBuffers::Buffer& buffer(size_t i) const { return bufs_[i]; }
+  size_t capacity(size_t i) const { return caps_[i]; }
 
  private:
   std::vector<std::optional<RtTensor>> in_;
   std::vector<RtTensor> out_;
-  std::vector<std::shared_ptr<uint8_t[]>> bufs_;
+  std::vector<FoldBuffers::Buffer> bufs_;
+  std::vector<size_t> caps_;
   std::string what_;
+  FoldBuffers& pool_;
 };
 
 // Worth computing once: every input constant (or omitted), no subgraph, deterministic, and not
@@ -259,9 +270,46 @@ GraphExecutor::GraphExecutor(const ir::Model& model, const ir::Graph& graph, con
   // refuses is left to run, and report, at inference.
   // Intermediate results (a decode's bits, ranks, indices) are freed once every reader is folded.
   std::unordered_set<const ir::Node*> folded;
-  std::unordered_map<const ir::Value*, std::pair<std::unique_ptr<ir::Tensor>, size_t>> computed;  // tensor, readers left
+  struct Computed {
+    std::unique_ptr<ir::Tensor> tensor;
+    size_t readersLeft = 0;
+    FoldBuffers::Buffer buffer;  // the tensor's storage, recycled when the last reader is folded
+    size_t capacity = 0;
+  };
+  std::unordered_map<const ir::Value*, Computed> computed;
+  FoldBuffers pool;
+  // A folded node's reads: intermediates whose last reader it was are freed.
+  auto consumed = [&](const ir::Node& n) {
+    for (const ir::Value* in : n.inputs()) {
+      auto it = in ? computed.find(in) : computed.end();
+      if (it != computed.end() && --it->second.readersLeft == 0) {
+        densified.erase(in);
+        it->second.tensor.reset();
+        pool.release(std::move(it->second.buffer), it->second.capacity);
+        computed.erase(it);
+      }
+    }
+  };
+  auto constantOf = [&](const ir::Value* v) -> const ir::Tensor* {
+    if (v->isConstant()) return &v->initializer();
+    auto it = densified.find(v);
+    return it == densified.end() ? nullptr : it->second;
+  };
   for (const ir::Node* n : graph.nodes()) {
-    if (!foldable(*n, densified)) continue;
+    if (folded.count(n) || !foldable(*n, densified)) continue;
+    if (options.foldBitmaskDecode && n->opType() == "Cast") {
+      if (auto f = foldBitmaskDecode(model, *n, constantOf, options.threads)) {
+        folded.insert(f->nodes.begin(), f->nodes.end());
+        ++bitmaskDecodesFolded_;
+        if (f->output->hasUses()) {
+          auto& c = computed[f->output];
+          c = {std::make_unique<ir::Tensor>(std::move(f->result)), f->output->uses().size(), nullptr, 0};
+          densified[f->output] = c.tensor.get();
+        }
+        for (const ir::Node* d : f->nodes) consumed(*d);
+        continue;
+      }
+    }
     auto opset = model.opsetFor(n->domain());
     KernelBuildContext ctx{*n, opset ? *opset : 1, options.threads, &model, {}};
     std::vector<std::optional<RtTensor>> ins;
@@ -272,7 +320,7 @@ GraphExecutor::GraphExecutor(const ir::Model& model, const ir::Graph& graph, con
     }
     const KernelEntry* e = kernelRegistry().find(n->domain(), n->opType(), ctx.opset);
     if (!e) continue;
-    ConstIo io(std::move(ins), n->numOutputs(), ctx.describe());
+    ConstIo io(std::move(ins), n->numOutputs(), ctx.describe(), pool);
     try {
       e->factory(ctx)->run(io);
     } catch (const Error&) {
@@ -286,23 +334,17 @@ GraphExecutor::GraphExecutor(const ir::Model& model, const ir::Graph& graph, con
       const ir::Value* v = n->output(o);
       if (!v || !v->hasUses()) continue;
       auto& c = computed[v];
-      c = {std::make_unique<ir::Tensor>(io.take(o)), v->uses().size()};
-      densified[v] = c.first.get();
+      c = {std::make_unique<ir::Tensor>(io.take(o)), v->uses().size(), io.buffer(o), io.capacity(o)};
+      densified[v] = c.tensor.get();
     }
-    for (const ir::Value* in : n->inputs()) {
-      auto it = in ? computed.find(in) : computed.end();
-      if (it != computed.end() && --it->second.second == 0) {
-        densified.erase(in);
-        computed.erase(it);
-      }
-    }
+    consumed(*n);
   }
   for (auto& [v, c] : computed) {
     Slot& s = slots_[static_cast<size_t>(addSlot(v))];
-    const ir::Tensor& t = *c.first;
+    const ir::Tensor& t = *c.tensor;
     s.t = RtTensor{t.dtype(), t.dims(), const_cast<uint8_t*>(t.data()), t.nbytes()};
     s.isWeight = true;
-    densified_.push_back(std::move(c.first));
+    densified_.push_back(std::move(c.tensor));
   }
   for (const ir::Value* v : graph.inputs()) inputSlots_.push_back(addSlot(v));
   for (const ir::Value* v : graph.captures()) captureSlots_.push_back(addSlot(v));

@@ -21,6 +21,9 @@ struct ExecOptions {
   // Run float Conv → BatchNormalization → Add → Relu/Clip as one kernel, with channels-last
   // activations between such kernels (runtime/conv_fusion.h). Off: node by node (tests compare).
   bool fuseConv = true;
+  // Fold sparse-storage's bitmask decodes in one pass each (runtime/bitmask_decode_fold.h).
+  // Off: node by node with the ordinary kernels (tests compare the two).
+  bool foldBitmaskDecode = true;
 };
 
 class GraphExecutor {
@@ -41,6 +44,8 @@ class GraphExecutor {
   size_t numInputs() const { return inputSlots_.size(); }
   // Kernels run per inference: nodes, less those a fused group (runtime/qdq_fusion.h) replaced.
   size_t numSteps() const { return steps_.size(); }
+  // Bitmask decodes folded in one pass each when built (runtime/bitmask_decode_fold.h).
+  size_t bitmaskDecodesFolded() const { return bitmaskDecodesFolded_; }
   const BufferPool& pool() const { return pool_; }
 
  private:
@@ -74,6 +79,7 @@ class GraphExecutor {
   std::vector<Step> steps_;
   std::vector<int> inputSlots_, captureSlots_, outputSlots_;
   std::vector<RtTensor> outputCopies_;
+  size_t bitmaskDecodesFolded_ = 0;
   std::vector<std::unique_ptr<ir::Tensor>> densified_;  // dense copies of sparse initializers, folded nodes' outputs
   BufferPool pool_;
 };

@@ -27,7 +27,7 @@ Session::Session(const ir::Model& model, const SessionOptions& options) {
         throwUnsupported("'" + v->name() +
                          "' is a map, sparse tensor or nested sequence: effdl's runtime runs tensors, sequences of "
                          "tensors and optionals");
-  executor_ = std::make_unique<GraphExecutor>(model, *model.graph, ExecOptions{threads_, options.fuseQdq, options.fuseConv});
+  executor_ = std::make_unique<GraphExecutor>(model, *model.graph, ExecOptions{threads_, options.fuseQdq, options.fuseConv, options.foldBitmaskDecode});
   const auto& ins = model.graph->inputs();
   for (size_t i = 0; i < ins.size(); ++i) {
     if (ins[i]->isInitializer()) continue;  // an overridable default: not asked for

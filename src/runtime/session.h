@@ -18,6 +18,7 @@ struct SessionOptions {
   int threads = 0;  // 0: all cores
   bool fuseQdq = true;  // see ExecOptions
   bool fuseConv = true;  // see ExecOptions
+  bool foldBitmaskDecode = true;  // see ExecOptions
 };
 
 struct NamedInput {
@@ -53,6 +54,7 @@ class Session {
   std::vector<const RtTensor*> runViews(const std::vector<const RtTensor*>& inputs);
   const BufferPool& pool() const { return executor_->pool(); }
   size_t numKernels() const { return executor_->numSteps(); }
+  size_t bitmaskDecodesFolded() const { return executor_->bitmaskDecodesFolded(); }
 
  private:
   size_t inputIndex(const std::string& name) const;

@@ -252,6 +252,33 @@ TEST(BroadcastKernels, IntegerDivisionByZeroIsAnError) {
   EXPECT_THROW(s.run({{"a", &a}, {"b", &zero}}), Error);
 }
 
+// Short rows ([n, 8] with [n, 1]: a sparse decode's ranks plus per-byte offsets) run as one loop
+// over rows, split among threads above BroadcastPlan::kParallelThreshold elements: the same
+// values on either side of it, for both operand orders and with 2 threads asked for.
+TEST(BroadcastKernels, ShortRowsGiveTheSameValuesBelowAndAboveTheThreshold) {
+  auto m = parse(R"(
+    <ir_version: 8, opset_import: ["" : 17]>
+    g (int32[N,8] a, int32[N,1] b) => (int32[N,8] y, int32[N,8] z) { y = Add(a, b)  z = Sub(b, a) })");
+  for (int64_t n : {int64_t{100}, runtime::BroadcastPlan::kParallelThreshold / 8 + 333}) {
+    std::vector<int32_t> av(static_cast<size_t>(n * 8)), bv(static_cast<size_t>(n));
+    for (size_t i = 0; i < av.size(); ++i) av[i] = static_cast<int32_t>(i * 7 % 1001) - 500;
+    for (size_t r = 0; r < bv.size(); ++r) bv[r] = static_cast<int32_t>(r * 13);
+    auto a = ir::Tensor::fromVector(ir::DataType::kInt32, {n, 8}, av);
+    auto b = ir::Tensor::fromVector(ir::DataType::kInt32, {n, 1}, bv);
+    for (int threads : {1, 2}) {
+      runtime::Session s(*m, {threads});
+      auto out = s.run({{"a", &a}, {"b", &b}});
+      auto y = out[0].values<int32_t>();
+      auto z = out[1].values<int32_t>();
+      ASSERT_EQ(y.size(), av.size());
+      size_t bad = 0;
+      for (size_t i = 0; i < av.size(); ++i)
+        bad += y[i] != av[i] + bv[i / 8] || z[i] != bv[i / 8] - av[i];
+      EXPECT_EQ(bad, 0u) << "n " << n << ", threads " << threads;
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------- float16
 TEST(Half, RoundTripsEveryValue) {
   for (uint32_t h = 0; h < 65536; ++h) {

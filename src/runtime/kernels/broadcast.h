@@ -94,6 +94,21 @@ void parallelChunks(int64_t n, Fn&& fn) {
   for (int64_t c = 0; c < chunks; ++c) fn(c * kChunk, std::min(n, (c + 1) * kChunk));
 }
 
+// Runs fn(rowBegin, rowEnd) over [0, rows) of rows of `cols` elements, split among OpenMP
+// threads like parallelChunks when rows · cols is large.
+template <typename Fn>
+void parallelRows(int64_t rows, int64_t cols, Fn&& fn) {
+  constexpr int64_t kChunk = 1 << 15;  // elements per chunk, as parallelChunks
+  const int64_t per = std::max<int64_t>(1, kChunk / std::max<int64_t>(cols, 1));
+  if (rows * cols < BroadcastPlan::kParallelThreshold) {
+    if (rows > 0) fn(int64_t{0}, rows);
+    return;
+  }
+  const int64_t chunks = (rows + per - 1) / per;
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < chunks; ++c) fn(c * per, std::min(rows, (c + 1) * per));
+}
+
 // Copies `src` (elements of elemSize bytes, shape srcDims) broadcast to outDims into dst, which
 // holds numel(outDims) elements. srcDims must broadcast to outDims (broadcastsTo). For Expand,
 // Gemm's C and the first operand of variadic ops.

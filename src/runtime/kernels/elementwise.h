@@ -189,6 +189,16 @@ template <typename TA, typename TB, typename TO, typename Op>
   binaryLoopImpl(a, b, o, n, av, bv, op);
 }
 
+// Rows [r0, r1) of a broadcast whose collapsed shape is [rows, cols]: one call for many short
+// rows (a [n, 8] + [n, 1] Add would otherwise make a call, and an odometer step, per 8 elements).
+// aRow/bRow: each input's element stride from one row to the next (0 when broadcast along rows).
+template <typename TA, typename TB, typename TO, typename Op>
+[[gnu::noinline]] void binaryRowsLoopBase(const TA* __restrict a, const TB* __restrict b, TO* __restrict o,
+                                          int64_t r0, int64_t r1, int64_t cols, int64_t aRow, int64_t bRow,
+                                          bool av, bool bv, const Op& op) {
+  for (int64_t r = r0; r < r1; ++r) binaryLoopImpl(a + r * aRow, b + r * bRow, o + r * cols, cols, av, bv, op);
+}
+
 #if EFFDL_EW_WIDE
 template <typename Op>
 EFFDL_TARGET_AVX2 void unaryLoopAvx2(const float* __restrict x, float* __restrict y, int64_t n, const Op& op) {

@@ -101,6 +101,9 @@ RtTensor& allocBinaryOutput(KernelIo& io, const RtTensor& a, const RtTensor& b, 
   return io.allocOutput(0, t, dims);
 }
 
+// Rows shorter than this run through one loop over rows rather than one call per row.
+constexpr int64_t kShortRow = 64;
+
 // Integer Div and Mod check their divisors before the loop (a zero would trap).
 template <typename Op>
 constexpr bool needsNonzeroB() {
@@ -138,6 +141,16 @@ class BinaryKernel final : public Kernel {
     const TB* bp = b.as<TB>();
     TO* yp = y.as<TO>();
     const bool av = plan_.innerVaries(0), bv = plan_.innerVaries(1);
+    const auto& pd = plan_.dims();
+    if constexpr (!kConverted<TA> && !kConverted<TB> && !kConverted<TO>) {
+      if (pd.size() == 2 && pd[1] < kShortRow) {
+        const int64_t cols = pd[1], aRow = plan_.stride(0, 0), bRow = plan_.stride(1, 0);
+        parallelRows(pd[0], cols, [&](int64_t r0, int64_t r1) {
+          detail::binaryRowsLoopBase(ap, bp, yp, r0, r1, cols, aRow, bRow, av, bv, op_);
+        });
+        return;
+      }
+    }
     plan_.run([&](int64_t o, const int64_t* in, int64_t len) {
       binaryLoop(ap + in[0], bp + in[1], yp + o, len, av, bv, op_);
     });

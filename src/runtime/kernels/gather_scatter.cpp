@@ -78,10 +78,46 @@ void combine(const KernelIo& io, ir::DataType dt, Reduction red, uint8_t* dst, c
 }
 
 // -------------------------------------------------------------------------------------- Gather
-template <typename T>
-void copyElements(const uint8_t* base, const std::vector<int64_t>& idx, uint8_t* out) {
-  // Fixed-size memcpy compiles to plain loads and stores, and tolerates unaligned tensors.
-  for (size_t i = 0; i < idx.size(); ++i) std::memcpy(out + i * sizeof(T), base + static_cast<size_t>(idx[i]) * sizeof(T), sizeof(T));
+// Indices are read in their own type and checked as they are used: no int64 copy of them, which
+// for a sparse decode's per-weight indices (millions) cost more than the gather itself.
+template <typename I>
+int64_t gatherIndex(const KernelIo& io, const I* idx, int64_t i, int64_t d) {
+  const int64_t v = static_cast<int64_t>(idx[i]);
+  return v >= 0 && v < d ? v : checkIndex(io, v, d, "index");  // the call only off the common path
+}
+
+// out[o][i] = base[o][idx[i]] for blocks of N bytes; fixed-size memcpy compiles to plain loads and
+// stores (vector moves for 16/32), and tolerates unaligned tensors.
+template <size_t N, typename I>
+void gatherBlocks(const KernelIo& io, const uint8_t* data, const I* idx, int64_t n, int64_t outer, int64_t d,
+                  uint8_t* out) {
+  for (int64_t o = 0; o < outer; ++o) {
+    const uint8_t* base = data + static_cast<size_t>(o * d) * N;
+    for (int64_t i = 0; i < n; ++i)
+      std::memcpy(out + static_cast<size_t>(i) * N, base + static_cast<size_t>(gatherIndex(io, idx, i, d)) * N, N);
+    out += static_cast<size_t>(n) * N;
+  }
+}
+
+template <typename I>
+void gatherAll(const KernelIo& io, const uint8_t* data, const I* idx, int64_t n, int64_t outer, int64_t d,
+               size_t block, uint8_t* out) {
+  switch (block) {
+    case 1: return gatherBlocks<1>(io, data, idx, n, outer, d, out);
+    case 2: return gatherBlocks<2>(io, data, idx, n, outer, d, out);
+    case 4: return gatherBlocks<4>(io, data, idx, n, outer, d, out);
+    case 8: return gatherBlocks<8>(io, data, idx, n, outer, d, out);
+    case 16: return gatherBlocks<16>(io, data, idx, n, outer, d, out);
+    case 32: return gatherBlocks<32>(io, data, idx, n, outer, d, out);
+    default: break;
+  }
+  for (int64_t o = 0; o < outer; ++o) {
+    const uint8_t* base = data + static_cast<size_t>(o * d) * block;
+    for (int64_t i = 0; i < n; ++i) {
+      std::memcpy(out, base + static_cast<size_t>(gatherIndex(io, idx, i, d)) * block, block);
+      out += block;
+    }
+  }
 }
 
 class GatherKernel : public Kernel {
@@ -93,38 +129,29 @@ class GatherKernel : public Kernel {
     const size_t r = data.rank();
     if (r == 0) throwRunError(io, "data must have rank >= 1");
     const size_t axis = static_cast<size_t>(normalizeAxis(io, axis_, static_cast<int64_t>(r), "axis"));
-    std::vector<int64_t> idx = readInts(io, indices, "indices");
+    if (indices.dtype != ir::DataType::kInt32 && indices.dtype != ir::DataType::kInt64)
+      throwRunError(io, "indices must be int32 or int64, got " + std::string(ir::dtypeName(indices.dtype)));
+    const int64_t n = indices.numel();
     const int64_t d = data.dims[axis];
-    for (int64_t& v : idx)
-      if (v < 0 || v >= d) v = checkIndex(io, v, d, "index");  // the call only off the common path
     Shape dims(data.dims.begin(), data.dims.begin() + static_cast<std::ptrdiff_t>(axis));
     dims.insert(dims.end(), indices.dims.begin(), indices.dims.end());
     dims.insert(dims.end(), data.dims.begin() + static_cast<std::ptrdiff_t>(axis) + 1, data.dims.end());
-    RtTensor& y = io.allocOutput(0, data.dtype, dims);
-    if (y.nbytes == 0) return;
     const size_t es = elementSize(io, data);
+    RtTensor& y = io.allocOutput(0, data.dtype, dims);
     const int64_t outer = product(data.dims, 0, axis);
     const size_t block = static_cast<size_t>(product(data.dims, axis + 1, r)) * es;
-    uint8_t* out = bytesOf(y);
-    // Single elements (a 1-D table such as a sparse decode's values): a typed copy, no memcpy call.
-    if (block == 4 || block == 1 || block == 2 || block == 8) {
-      for (int64_t o = 0; o < outer; ++o) {
-        const uint8_t* base = bytesOf(data) + static_cast<size_t>(o * d) * block;
-        if (block == 4) copyElements<uint32_t>(base, idx, out);
-        else if (block == 1) copyElements<uint8_t>(base, idx, out);
-        else if (block == 2) copyElements<uint16_t>(base, idx, out);
-        else copyElements<uint64_t>(base, idx, out);
-        out += idx.size() * block;
+    if (y.nbytes == 0) {
+      // Nothing to write, but an index out of range is still an error (as before: all are checked).
+      for (int64_t i = 0; i < n; ++i) {
+        if (indices.dtype == ir::DataType::kInt32) gatherIndex(io, indices.as<int32_t>(), i, d);
+        else gatherIndex(io, indices.as<int64_t>(), i, d);
       }
       return;
     }
-    for (int64_t o = 0; o < outer; ++o) {
-      const uint8_t* base = bytesOf(data) + static_cast<size_t>(o * d) * block;
-      for (int64_t v : idx) {
-        std::memcpy(out, base + static_cast<size_t>(v) * block, block);
-        out += block;
-      }
-    }
+    if (indices.dtype == ir::DataType::kInt32)
+      gatherAll(io, bytesOf(data), indices.as<int32_t>(), n, outer, d, block, bytesOf(y));
+    else
+      gatherAll(io, bytesOf(data), indices.as<int64_t>(), n, outer, d, block, bytesOf(y));
   }
 
  private:

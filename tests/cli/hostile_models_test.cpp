@@ -373,6 +373,21 @@ TEST_F(HostileModels, DeclaredOutputShapeContradictedOnceFolded) {
   EXPECT_FALSE(fs::exists(out()));
 }
 
+TEST_F(HostileModels, DeclaredOutputKindContradictedOnceTheInputsTypeIsKept) {
+  // Found by fuzz_model: graph input '0' is float[3] and also a graph output declared float[2];
+  // libonnx took the [2], Split's split (2, 1) then failed its inference quietly, and nobody
+  // checked Split's output '1', declared a sparse tensor. effdl keeps the input's [3], Split
+  // infers, and the saved model failed to load ("type case mismatch"): the input's fault.
+  const auto model = sourceDir() / "tests/fuzz/regressions/model/split-output-declared-sparse";
+  auto r = runEffdl("optimize '" + model.string() + "' -o '" + out().string() + "' --no-measure");
+  EXPECT_EQ(r.exitCode, kInvalid) << r.err;
+  EXPECT_EQ(r.err.rfind("effdl: " + model.string() + ": ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("a declared graph output or value_info type is wrong"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("type case mismatch"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(fs::exists(out()));
+}
+
 TEST_F(HostileModels, GemmOfAVectorFromAConstantNode) {
   // Found by fuzz_model: B is a Constant node's [1] tensor, so no declaration gives its rank;
   // libonnx 1.12's Gemm-6 inference then read past its dims (SIGSEGV). Rank pre-inference finds it.

@@ -78,6 +78,17 @@ struct Decode {
   int64_t k;
   uint8_t* out;
   T rowMin = 0, rowMax = 0;  // the extremes of the table rows a mask byte can select
+
+  // Adds mask byte `byte`'s popcount to the running sum and sets `base`, the offset its row's
+  // ranks get. False when the sum, or base plus any row entry, would leave T (checked once per
+  // byte against the tables' extremes, so the row itself needs no check).
+  bool advance(int64_t byte, T& run, T& base) const {
+    const T before = run;
+    if (__builtin_add_overflow(run, pops[byte], &run)) return false;
+    base = exclusive ? before : run;
+    T sum;
+    return !__builtin_add_overflow(rowMax, base, &sum) && !__builtin_add_overflow(rowMin, base, &sum);
+  }
 };
 
 // Mask bytes [j0, j1), the running sum being `run` at j0. False (nothing promised about out) when
@@ -86,11 +97,8 @@ template <typename T, size_t ES>
 bool decodeRange(const Decode<T>& d, int64_t j0, int64_t j1, T run) {
   for (int64_t j = j0; j < j1; ++j) {
     const int64_t byte = d.mask[j];
-    const T before = run;
-    if (__builtin_add_overflow(run, d.pops[byte], &run)) return false;
-    const T base = d.exclusive ? before : run;
-    T sum;
-    if (__builtin_add_overflow(d.rowMax, base, &sum) || __builtin_add_overflow(d.rowMin, base, &sum)) return false;
+    T base;
+    if (!d.advance(byte, run, base)) return false;
     const T* row = d.ranks + byte * d.width;
     uint8_t* o = d.out + static_cast<size_t>(j * d.width) * ES;
     if (d.width == 8) {
@@ -112,11 +120,8 @@ EFFDL_TARGET_AVX2 bool decodeRangeAvx2(const Decode<int32_t>& d, int64_t j0, int
   const __m256i zero = _mm256_setzero_si256();
   for (int64_t j = j0; j < j1; ++j) {
     const int64_t byte = d.mask[j];
-    const int32_t before = run;
-    if (__builtin_add_overflow(run, d.pops[byte], &run)) return false;
-    const int32_t base = d.exclusive ? before : run;
-    int32_t sum;
-    if (__builtin_add_overflow(d.rowMax, base, &sum) || __builtin_add_overflow(d.rowMin, base, &sum)) return false;
+    int32_t base;
+    if (!d.advance(byte, run, base)) return false;
     const __m256i row = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d.ranks + byte * 8));
     const __m256i x = _mm256_max_epi32(_mm256_add_epi32(row, _mm256_set1_epi32(base)), vlo);
     // Gather would wrap a negative index or fail on a large one: both are left to it.
